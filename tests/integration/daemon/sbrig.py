@@ -30,7 +30,7 @@ class Gateway:
         self.peers = []
 
     # --- config -------------------------------------------------------
-    def write_config(self, peers, extra_daemon="", remove_bridge=True):
+    def write_config(self, peers, extra_daemon="", remove_bridge=True, listen=None):
         lines = [
             "[daemon]",
             'name = "%s"' % self.name,
@@ -44,7 +44,7 @@ class Gateway:
             'log_level = "debug"',
         ]
         if self.role == "hub":
-            lines.append('listen = "%s:%d"' % (self.wan_ip, PORT))
+            lines.append('listen = "%s"' % (listen or "%s:%d" % (self.wan_ip, PORT)))
         if extra_daemon:
             lines.append(extra_daemon)
         for p in peers:
@@ -97,7 +97,7 @@ class Gateway:
 class Rig:
     """hub + spokes on a WAN switch (MTU 1500), one host behind each gateway."""
 
-    def __init__(self, lab, spokes=("sitea",), hub="hub", start=True, ipv6_wan=False):
+    def __init__(self, lab, spokes=("sitea",), hub="hub", start=True, ipv6_wan=False, hub_listen=None):
         self.lab = lab
         self.psk = lab.path("psk")
         key = subprocess.run([binary("daemon/segbridged"), "genkey"], capture_output=True, text=True,
@@ -113,7 +113,8 @@ class Rig:
         self.spokes = []
         for i, s in enumerate(spokes):
             self.spokes.append(self._gateway(s, "spoke", 2 + i, 2 + i))
-        self.hub.write_config([{"name": s.name} for s in self.spokes])
+        self.hub_listen = hub_listen
+        self.hub.write_config([{"name": s.name} for s in self.spokes], listen=hub_listen)
         for s in self.spokes:
             s.write_config([{"name": hub, "endpoint": self.hub_endpoint(), "keepalive": 5}])
         if start:
