@@ -176,7 +176,8 @@ HandshakeResult PskHandshaker::consume_initiation(ConstBytes m, const Endpoint&,
     r.drop = DropReason::unauthenticated;
     return r;
   }
-  // Authenticated from here on. Reserved bytes must be zero.
+  // Authenticated from here on (drops are attributed to the peer). Reserved bytes must be zero.
+  r.peer = it->second;
   for (std::size_t i = kInitAeadOffer + 1; i < kInitName; ++i) {
     if (m[i] != 0) {
       r.drop = DropReason::malformed;
