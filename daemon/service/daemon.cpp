@@ -30,7 +30,7 @@ core::PeerConfig to_core_peer(const DaemonConfig& daemon, const PeerConfig& peer
   std::string error;
   auto key = read_key_file(peer.psk_file, error);
   if (!key) throw std::runtime_error("peer '" + peer.name + "': " + error);
-  c.credentials.psk = core::SecretKey(key->data());
+  c.credentials.psk = *key;
   if (peer.endpoint) {
     std::string err;
     auto ep = resolve(*peer.endpoint, AF_UNSPEC, err);

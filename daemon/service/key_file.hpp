@@ -1,23 +1,17 @@
 #pragma once
-// 32-byte keys stored as one line of base64 (`segbridged genkey`): the PSK
-// now, an X25519 private key in the Noise work.
-#include <array>
-#include <cstdint>
+// Key files: one line of base64 holding a 32-byte key (`segbridged genkey`),
+// the PSK now, an X25519 private key in the Noise work. The encoding itself
+// is the core's (segbridge/core/key_encoding.hpp); this adds the file rules.
 #include <optional>
 #include <string>
 
+#include "segbridge/core/secret_key.hpp"
+
 namespace segbridge::daemon {
 
-using Key32 = std::array<std::uint8_t, 32>;
-
-// A fresh random key, base64 (standard alphabet, padded): 44 characters.
-std::string generate_key_base64();
-
-// Decodes one base64 key; surrounding whitespace is ignored.
-std::optional<Key32> decode_key_base64(const std::string& text);
-
-// Reads and decodes `path`. Refuses files other users can read or write
-// (a leaked PSK lets anyone join the segment). nullopt + error on failure.
-std::optional<Key32> read_key_file(const std::string& path, std::string& error);
+// Reads and decodes `path`. Refuses files other users can read or write (a
+// leaked PSK lets anyone join the segment), symlinks and non-regular files.
+// nullopt + a one-line reason (never key material) on failure.
+std::optional<core::SecretKey> read_key_file(const std::string& path, std::string& error);
 
 }  // namespace segbridge::daemon

@@ -7,7 +7,7 @@
 
 #include "config.hpp"
 #include "daemon.hpp"
-#include "key_file.hpp"
+#include "segbridge/core/key_encoding.hpp"
 #include "segbridge/log.hpp"
 #include "segbridge/version.hpp"
 
@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
   }
   if (command == "genkey") {
     if (check) return usage_error("genkey takes no --check");
-    std::printf("%s\n", daemon::generate_key_base64().c_str());
+    std::printf("%s\n", core::generate_key_base64().c_str());
     return 0;
   }
   if (check) {
