@@ -89,7 +89,7 @@ SecretKey load_key_file(const std::string& path, std::string_view what, KeyFileP
         (policy.expected_owner == 0 ? std::string("root") : "uid " + std::to_string(policy.expected_owner)) +
         " (chown root " + path + ")");
   }
-  if ((st.st_mode & 0177) != 0) {
+  if ((st.st_mode & 077) != 0) {  // any group or other permission
     throw KeyFileError(subject + ": mode " + octal(st.st_mode) +
                        " lets others read or change the key; it must be 0600 (chmod 600 " + path + ")");
   }

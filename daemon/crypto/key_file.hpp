@@ -5,8 +5,8 @@
 //
 // A key file is accepted only if it is a regular file (not a symlink), owned
 // by root (or `expected_owner` in tests) and readable by its owner only
-// (mode 0600 or 0400); anything else is refused with a message saying what
-// to run to fix it. Keys are decoded straight into locked memory.
+// (no group or other permission bits: 0600, 0400); anything else is refused
+// with a message saying what to run to fix it. Keys are decoded straight into locked memory.
 #include <sys/types.h>
 #include <iosfwd>
 #include <optional>
