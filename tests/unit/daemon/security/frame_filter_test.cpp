@@ -1,6 +1,6 @@
 // Per-peer frame filters on real frame layouts: untagged, 802.1Q and QinQ
 // tagged, IPv4 (with options, fragments) and IPv6 (with extension headers).
-#include "core/frame_filter.hpp"
+#include "segbridge/core/frame_filter.hpp"
 
 #include <gtest/gtest.h>
 

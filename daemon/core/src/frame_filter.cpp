@@ -1,4 +1,4 @@
-#include "core/frame_filter.hpp"
+#include "segbridge/core/frame_filter.hpp"
 
 #include <algorithm>
 
