@@ -63,7 +63,21 @@ PeerConfig read_peer(config::Section& p, const DaemonConfig& c) {
   peer.psk_file = p.get_string("psk_file", c.psk_file);
   peer.keepalive_s = static_cast<unsigned>(p.get_int("keepalive", peer.keepalive_s, 1, 3600));
   peer.public_key = p.get_string("public_key");
-  peer.allow_dhcp_server = p.get_bool("allow_dhcp_server", false);
+  // A spoke's only peer is the hub, where the cluster's DHCP server lives.
+  peer.allow_dhcp_server = p.get_bool("allow_dhcp_server", c.role == Role::spoke);
+  peer.allow_syslog = p.get_bool("allow_syslog", false);
+  for (const auto& text : p.get_string_array("allowed_source_macs")) {
+    if (auto mac = MacAddress::parse(text)) {
+      peer.allowed_source_macs.push_back(*mac);
+    } else if (auto oui = MacAddress::parse(text + ":00:00:00")) {
+      peer.allowed_ouis.push_back(oui->oui());
+    } else {
+      p.error("allowed_source_macs", "'" + text + "' is neither a MAC address nor an OUI (aa:bb:cc)");
+    }
+  }
+  for (const auto& v : p.get_int_array("allowed_ethertypes", 0, 0xFFFF)) {
+    peer.allowed_ethertypes.push_back(static_cast<std::uint16_t>(v));
+  }
   return peer;
 }
 
@@ -127,7 +141,9 @@ bool valid_peer_name(const std::string& name) {
 bool PeerConfig::same_as(const PeerConfig& o) const {
   auto ep = [](const std::optional<EndpointSpec>& e) { return e ? e->text : std::string(); };
   return name == o.name && ep(endpoint) == ep(o.endpoint) && psk_file == o.psk_file && keepalive_s == o.keepalive_s &&
-         public_key == o.public_key && allow_dhcp_server == o.allow_dhcp_server;
+         public_key == o.public_key && allow_dhcp_server == o.allow_dhcp_server && allow_syslog == o.allow_syslog &&
+         allowed_source_macs == o.allowed_source_macs && allowed_ouis == o.allowed_ouis &&
+         allowed_ethertypes == o.allowed_ethertypes;
 }
 
 const PeerConfig* DaemonConfig::find_peer(const std::string& peer_name) const {

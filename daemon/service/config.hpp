@@ -9,6 +9,7 @@
 
 #include "endpoint.hpp"
 #include "segbridge/config_file.hpp"
+#include "segbridge/mac_address.hpp"
 
 namespace segbridge::daemon {
 
@@ -26,7 +27,12 @@ struct PeerConfig {
   std::string psk_file;                  // resolved: the peer's own or the daemon's
   unsigned keepalive_s = 10;
   std::optional<std::string> public_key;  // Noise IK identity (security work)
-  bool allow_dhcp_server = false;         // frame filter (security work)
+  // Frame filter for frames received from this peer (core::FrameFilter).
+  bool allow_dhcp_server = false;                 // default: true for a spoke's hub, false on a hub
+  bool allow_syslog = false;                      // UDP to port 514 (forged dhcpd lines)
+  std::vector<MacAddress> allowed_source_macs;    // empty (and no OUIs): any
+  std::vector<std::uint32_t> allowed_ouis;        // "52:54:00" entries
+  std::vector<std::uint16_t> allowed_ethertypes;  // empty: any
 
   std::string tap_name() const { return "sb-" + name; }
   // Same settings (used by SIGHUP to decide whether a peer must be rebuilt).

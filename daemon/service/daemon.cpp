@@ -162,7 +162,13 @@ void Daemon::start_peer(const PeerConfig& peer) {
     bridge_.remove_tap(peer.tap_name());
     throw std::runtime_error("peer '" + peer.name + "': " + error);
   }
-  auto port = std::make_shared<PeerPort>(core_peer, std::move(tap));
+  core::FrameFilterConfig filter;
+  filter.allow_dhcp_server = peer.allow_dhcp_server;
+  filter.drop_syslog = !peer.allow_syslog;
+  filter.allowed_source_macs = peer.allowed_source_macs;
+  filter.allowed_ouis = peer.allowed_ouis;
+  filter.allowed_ethertypes = peer.allowed_ethertypes;
+  auto port = std::make_shared<PeerPort>(core_peer, std::move(tap), std::move(filter));
   by_name_[peer.name] = port;
   peer_configs_[peer.name] = peer;
   publish_ports();
@@ -370,6 +376,11 @@ DaemonStatus Daemon::status() {
     p.reassembled = snap[core::Counter::reassembled];
     add_drops(p.drops, snap);
     if (auto n = port->tap_write_failed.load(std::memory_order_relaxed)) p.drops["tap_write_failed"] = n;
+    auto filtered = port->filter.counters();
+    for (std::size_t i = 0; i < core::kFilterRuleCount; ++i) {
+      if (filtered.dropped[i])
+        p.drops[std::string(core::filter_rule_name(static_cast<core::FilterRule>(i)))] = filtered.dropped[i];
+    }
     if (auto n = port->udp_send_failed.load(std::memory_order_relaxed)) p.drops["udp_send_failed"] = n;
     auto range = macs_by_port.equal_range(p.tap);
     for (auto it = range.first; it != range.second; ++it) p.macs.push_back(it->second);

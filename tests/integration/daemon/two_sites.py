@@ -20,6 +20,7 @@ from sbrig import Rig, snmp_ip_frag  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 RAWFRAME = os.path.join(HERE, "rawframe.py")
 TCPXFER = os.path.join(HERE, "tcpxfer.py")
+UDPPROBE = os.path.join(HERE, "udpprobe.py")
 
 require_root()
 sc = Scenario("daemon_two_sites")
@@ -139,6 +140,28 @@ try:
             os.path.join(os.environ.get("SEGBRIDGE_BUILD_DIR", ""), "daemon/segbridgectl"), hub.sock)]).stdout
         assert "sitea" in text and "established" in text and sh.mac("eth0") in text, text
     sc.check("segbridgectl status shows the remote host's MAC behind the right peer", macs_behind_peers)
+
+    def udp_probe(sender, receiver, sport, dst, dport):
+        """True if a datagram from sender:sport to dst:dport reached receiver."""
+        rx = receiver.spawn(["python3", UDPPROBE, "recv", str(dport), "1.5"], name="udprecv%d" % dport)
+        wait_until(lambda: "ready" in rx.log(), 5, what="UDP receiver ready")
+        sender.run(["python3", UDPPROBE, "send", str(sport), dst, str(dport)])
+        wait_until(lambda: not rx.alive(), 5, what="UDP receiver done")
+        return rx.popen.returncode == 0
+
+    def frame_filter():
+        # A rogue DHCP server at the remote site never reaches the frontend's LAN...
+        assert not udp_probe(sh, hh, 67, "10.1.255.255", 68), "DHCP server traffic from a spoke got through"
+        st = hub.peer_status("sitea")
+        assert st["drops"].get("filter_dhcp_server", 0) >= 3, st["drops"]
+        # ...nor forged syslog lines (insert-ethers trusts dhcpd's)...
+        assert not udp_probe(sh, hh, 40000, hub.host_ip, 514), "syslog from a spoke got through"
+        assert hub.peer_status("sitea")["drops"].get("filter_syslog", 0) >= 3
+        # ...while the hub's DHCP server does reach the remote site, and ordinary UDP passes.
+        assert udp_probe(hh, sh, 67, "10.1.255.255", 68), "the hub's DHCP server traffic was dropped"
+        assert udp_probe(sh, hh, 40001, hub.host_ip, 5514), "ordinary UDP was dropped"
+    sc.check("frame filter: spoke DHCP-server and syslog frames dropped and counted; hub's DHCP passes",
+             frame_filter)
 
     def restart_recovery():
         spoke.kill9()
