@@ -1,5 +1,8 @@
 #include "config.hpp"
 
+#include <grp.h>
+#include <pwd.h>
+
 #include <set>
 
 #include "key_file.hpp"
@@ -47,6 +50,10 @@ void read_daemon(config::Section& d, DaemonConfig& c) {
   if (!log::parse_level(c.log_level))
     d.error("log_level", "'" + c.log_level + "' is not one of: debug, info, notice, warning, error");
   c.syslog = d.get_bool("syslog", c.syslog);
+  c.user = d.get_string("user", "");
+  c.group = d.get_string("group", "");
+  if (d.has("user") && c.user.empty()) d.error("user", "must not be empty (leave it out to stay root)");
+  if (!c.group.empty() && c.user.empty()) d.error("group", "only makes sense with 'user'");
   d.finish();
 }
 
@@ -161,12 +168,18 @@ std::optional<DaemonConfig> load_config_string(const std::string& text, const st
   return load(config::parse_string(text, name, errors), name, errors);
 }
 
-void check_key_files(const DaemonConfig& c, config::Errors& errors) {
+void check_references(const DaemonConfig& c, config::Errors& errors) {
   std::set<std::string> checked;
   for (const auto& p : c.peers) {
     if (p.psk_file.empty() || !checked.insert(p.psk_file).second) continue;
     std::string error;
     if (!read_key_file(p.psk_file, error)) errors.add(c.file, "peer '" + p.name + "': " + error);
+  }
+  if (!c.user.empty() && ::getpwnam(c.user.c_str()) == nullptr) {
+    errors.add(c.file, "user '" + c.user + "' does not exist");
+  }
+  if (!c.group.empty() && ::getgrnam(c.group.c_str()) == nullptr) {
+    errors.add(c.file, "group '" + c.group + "' does not exist");
   }
 }
 

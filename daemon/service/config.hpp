@@ -53,6 +53,11 @@ struct DaemonConfig {
   std::string psk_file;
   std::string log_level = "info";
   bool syslog = false;
+  // Run as this user after set-up, keeping only CAP_NET_ADMIN (taps and the
+  // bridge on reload/shutdown) and CAP_DAC_READ_SEARCH (root-only key files
+  // on reload). Empty: stay root.
+  std::string user;
+  std::string group;
   std::vector<PeerConfig> peers;
 
   const PeerConfig* find_peer(const std::string& name) const;
@@ -66,8 +71,9 @@ std::optional<DaemonConfig> load_config_file(const std::string& path, config::Er
 std::optional<DaemonConfig> load_config_string(const std::string& text, const std::string& name,
                                                config::Errors& errors);
 
-// Reads every key file the config names (as the daemon will at start) and
-// records each problem as "<config file>: peer 'x': <reason>".
-void check_key_files(const DaemonConfig& config, config::Errors& errors);
+// What the file refers to outside itself: reads every key file (as the daemon
+// will at start) and looks up `user`/`group`; records each problem as
+// "<config file>: <what>: <reason>".
+void check_references(const DaemonConfig& config, config::Errors& errors);
 
 }  // namespace segbridge::daemon

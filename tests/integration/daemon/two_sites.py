@@ -26,11 +26,23 @@ require_root()
 sc = Scenario("daemon_two_sites")
 lab = Lab("2site")
 try:
-    rig = Rig(lab, spokes=("sitea",))
+    # The hub drops root after set-up (user = "nobody").
+    rig = Rig(lab, spokes=("sitea",), hub_extra='user = "nobody"')
     hub, spoke = rig.hub, rig.spokes[0]
     hh, sh = hub.host, spoke.host  # hosts behind the hub / behind the spoke
 
     sc.check("handshake: both sides established", lambda: rig.wait_all_established(10))
+
+    def runs_unprivileged():
+        status = open("/proc/%d/status" % hub.proc.pid).read()
+        uid = [l.split()[1:] for l in status.splitlines() if l.startswith("Uid:")][0]
+        assert uid == ["65534"] * 4, "hub still has a root uid: %r" % uid
+        capeff = int([l.split()[1] for l in status.splitlines() if l.startswith("CapEff:")][0], 16)
+        # CAP_DAC_READ_SEARCH = 2, CAP_NET_ADMIN = 12: nothing else.
+        assert capeff == (1 << 2) | (1 << 12), "unexpected capabilities %#x" % capeff
+        capbnd = int([l.split()[1] for l in status.splitlines() if l.startswith("CapBnd:")][0], 16)
+        assert capbnd == 0, "bounding set not cleared: %#x" % capbnd
+    sc.check("hub with user = nobody: uid 65534, only CAP_NET_ADMIN + CAP_DAC_READ_SEARCH", runs_unprivileged)
 
     def arp_ping():
         r = sh.run("ping -c 3 -i 0.2 -W 2 %s" % hub.host_ip)
@@ -190,7 +202,9 @@ try:
         assert "sb-sitea" not in links, "tap left behind: " + links
         assert "br0" not in links, "created bridge left behind: " + links
         assert "lan0" in links
-    sc.check("SIGTERM: exit 0, taps removed, the bridge only where the daemon created it", clean_shutdown)
+        assert not os.path.exists(hub.sock), "the unprivileged hub left its control socket"
+    sc.check("SIGTERM: exit 0, taps removed, the bridge only where the daemon created it (also unprivileged)",
+             clean_shutdown)
 except Exception:
     lab.dump_logs()
     raise

@@ -242,3 +242,23 @@ TEST(DaemonConfig, FrameFilterKeys) {
   EXPECT_TRUE(any_contains(e3, "element 70000 is out of range")) << e3.joined();
   EXPECT_TRUE(any_contains(e3, "must be an integer (array element)")) << e3.joined();
 }
+
+TEST(DaemonConfig, UserAndGroup) {
+  Errors errors;
+  auto c = load_config_string(
+      "[daemon]\nname = \"h\"\nlisten = \"0.0.0.0:1\"\npsk_file = \"/k\"\nuser = \"nobody\"\ngroup = \"nogroup\"\n",
+      "h.conf", errors);
+  ASSERT_TRUE(c) << errors.joined();
+  EXPECT_EQ(c->user, "nobody");
+  EXPECT_EQ(c->group, "nogroup");
+  Errors e2;
+  EXPECT_FALSE(load_config_string("[daemon]\nname = \"h\"\nlisten = \"0.0.0.0:1\"\npsk_file = \"/k\"\ngroup = \"x\"\n",
+                                  "h.conf", e2));
+  EXPECT_TRUE(any_contains(e2, "h.conf:5:")) << e2.joined();
+  Errors e3;
+  auto unknown =
+      load_config_string("[daemon]\nname = \"h\"\nlisten = \"0.0.0.0:1\"\nuser = \"no-such-user-sb\"\n", "h.conf", e3);
+  ASSERT_TRUE(unknown) << e3.joined();
+  segbridge::daemon::check_references(*unknown, e3);
+  EXPECT_TRUE(any_contains(e3, "user 'no-such-user-sb' does not exist")) << e3.joined();
+}
