@@ -45,6 +45,7 @@ void read_daemon(config::Section& d, DaemonConfig& c) {
     d.error("control_socket", "must be a path of 1-107 characters (a unix socket path)");
   }
   c.path_mtu = static_cast<unsigned>(d.get_int("path_mtu", c.path_mtu, kMinPathMtu, kMaxPathMtu));
+  c.tap_offload = d.get_bool("tap_offload", c.tap_offload);
   c.psk_file = d.get_string("psk_file", "");
   c.log_level = d.get_string("log_level", c.log_level);
   if (!log::parse_level(c.log_level))

@@ -50,6 +50,9 @@ struct DaemonConfig {
   std::vector<std::string> bridge_ports;
   std::string control_socket = "/run/segbridged/control.sock";
   unsigned path_mtu = 1500;
+  // Taps with IFF_VNET_HDR + TSO/checksum offload: TCP super-frames are read
+  // in one go and cut to fit one datagram (TsoSegmenter).
+  bool tap_offload = true;
   std::string psk_file;
   std::string log_level = "info";
   bool syslog = false;

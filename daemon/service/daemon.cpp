@@ -90,6 +90,7 @@ Daemon::Daemon(DaemonConfig config, bool debug)
     control_out_ = std::make_unique<core::DatagramBatch>(64, device_->max_datagram_size());
     control_send_ = std::make_unique<SendBatch>(64);
     tx_ = std::make_unique<TxPath>(*device_, *socket_, [this] { request_attention(); });
+    tx_->set_path_mtu(config_.path_mtu);
     RxHooks hooks;
     hooks.handshake = [this](const std::uint8_t* d, std::size_t n, const core::Endpoint& from) {
       queue_handshake(d, n, from);
@@ -171,7 +172,8 @@ void Daemon::shutdown() {
 
 void Daemon::start_peer(const PeerConfig& peer) {
   core::PeerConfig cp = to_core_peer(config_, peer);
-  TapDevice tap = bridge_.add_tap(peer.tap_name());
+  bool offload = false;
+  TapDevice tap = bridge_.add_tap(peer.tap_name(), config_.tap_offload, &offload);
   std::string error;
   auto core_peer = device_->add_peer(cp, &error);
   if (!core_peer) {
@@ -185,6 +187,7 @@ void Daemon::start_peer(const PeerConfig& peer) {
   filter.allowed_ouis = peer.allowed_ouis;
   filter.allowed_ethertypes = peer.allowed_ethertypes;
   auto port = std::make_shared<PeerPort>(core_peer, std::move(tap), std::move(filter));
+  port->vnet_header = config_.tap_offload;
   by_name_[peer.name] = port;
   peer_configs_[peer.name] = peer;
   publish_ports();
@@ -227,11 +230,15 @@ void Daemon::reload() {
     return (a ? a->text : "") == (b ? b->text : "");
   };
   if (next->name != config_.name || next->role != config_.role || !same_spec(next->listen, config_.listen) ||
-      next->bridge != config_.bridge || next->control_socket != config_.control_socket) {
-    log::warning("reload: name, role, listen, bridge and control_socket changes take effect after a restart");
+      next->bridge != config_.bridge || next->control_socket != config_.control_socket ||
+      next->tap_offload != config_.tap_offload || next->user != config_.user || next->group != config_.group) {
+    log::warning(
+        "reload: name, role, listen, bridge, control_socket, tap_offload, user and group changes take effect after a "
+        "restart");
   }
   if (next->path_mtu != config_.path_mtu) {
     device_->set_path_mtu(next->path_mtu);
+    tx_->set_path_mtu(next->path_mtu);
     log::info("path MTU now " + std::to_string(next->path_mtu));
   }
   if (auto lvl = log::parse_level(next->log_level); lvl && !debug_ && next->log_level != config_.log_level) {
@@ -398,6 +405,7 @@ DaemonStatus Daemon::status() {
     p.reassembled = snap[core::Counter::reassembled];
     add_drops(p.drops, snap);
     if (auto n = port->tap_write_failed.load(std::memory_order_relaxed)) p.drops["tap_write_failed"] = n;
+    if (auto n = port->offload_malformed.load(std::memory_order_relaxed)) p.drops["offload_malformed"] = n;
     auto filtered = port->filter.counters();
     for (std::size_t i = 0; i < core::kFilterRuleCount; ++i) {
       if (filtered.dropped[i])

@@ -24,6 +24,10 @@ struct PeerPort {
   TapDevice tap;
   // RX thread: what a remote site may put on our LAN (rogue DHCP, forged syslog, ...).
   core::FrameFilter filter;
+  // The tap was opened with IFF_VNET_HDR: every read/write carries a virtio_net_hdr.
+  bool vnet_header = false;
+  // TX thread: super-frames/partial-checksum frames we could not make sense of.
+  std::atomic<std::uint64_t> offload_malformed{0};
   // RX thread: frames the tap would not take (its queue was full, or it is down).
   std::atomic<std::uint64_t> tap_write_failed{0};
   // TX thread: datagrams the kernel refused (socket buffer full, no route, too big).

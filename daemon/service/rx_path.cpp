@@ -1,5 +1,6 @@
 #include "rx_path.hpp"
 
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -9,6 +10,7 @@
 
 #include "core_endpoint.hpp"
 #include "segbridge/log.hpp"
+#include "tso_segmenter.hpp"
 
 namespace segbridge::daemon {
 namespace {
@@ -109,8 +111,13 @@ void RxPath::deliver(const PortTable& table, core::RxResult& r) {
   if (it == table.end()) return;  // peer being removed
   PeerPort& port = *it->second;
   if (!port.filter.allow(r.frame.data, r.frame.size)) return;  // counted by the filter
+  // With IFF_VNET_HDR every write starts with a virtio_net_hdr: all zero =
+  // an ordinary, fully checksummed frame.
+  static const std::uint8_t kPlainHeader[kVirtioNetHdrSize] = {};
+  iovec iov[2] = {{const_cast<std::uint8_t*>(kPlainHeader), kVirtioNetHdrSize},
+                  {const_cast<std::uint8_t*>(r.frame.data), r.frame.size}};
   for (;;) {
-    ssize_t n = ::write(port.tap.fd(), r.frame.data, r.frame.size);
+    ssize_t n = port.vnet_header ? ::writev(port.tap.fd(), iov, 2) : ::write(port.tap.fd(), r.frame.data, r.frame.size);
     if (n >= 0) return;
     if (errno == EINTR) continue;
     // EAGAIN: the tap's queue is full (the bridge cannot keep up); EIO: the

@@ -119,6 +119,7 @@ try:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
         out = lab.path("tcp.out")
+        before = spoke.peer_status("hub")
         rx = hh.spawn(["python3", TCPXFER, "recv", "5001", out], name="tcprecv")
         time.sleep(0.3)
         t = time.monotonic()
@@ -129,6 +130,14 @@ try:
         assert int(got[0]) == 100 * 1024 * 1024, got
         assert got[1] == h.hexdigest(), "sha256 mismatch"
         print("    100 MB in %.2f s = %.0f Mbit/s" % (took, 100 * 8 * 1.048576 / took))
+        # Tap offload: the host's TSO super-frames are cut into segments that
+        # each fit one datagram, so bulk TCP needs (almost) no fragmentation.
+        after = spoke.peer_status("hub")
+        frames = after["tx_frames"] - before["tx_frames"]
+        frags = after["fragments"]["tx"] - before["fragments"]["tx"]
+        assert frames > 70000, "too few frames for 100 MB: %d" % frames
+        assert frags < frames // 100, "TCP data was fragmented: %d fragments for %d frames" % (frags, frames)
+        assert "offload_malformed" not in after["drops"], after["drops"]
         os.unlink(data)
     sc.check("100 MB TCP transfer arrives with the same sha256", tcp_100mb)
 
