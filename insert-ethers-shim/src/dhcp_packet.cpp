@@ -228,12 +228,16 @@ bool DhcpRequest::is_pxe() const {
 std::string DhcpRequest::uuid_string() const {
   if (!has_uuid) return {};
   static const char* hex = "0123456789abcdef";
+  // PXE ROMs send the SMBIOS system UUID bytes, whose first three fields are
+  // little-endian; print it the way dmidecode and `qemu -uuid` show it.
+  static constexpr std::size_t order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
   std::string s;
   s.reserve(36);
-  for (std::size_t i = 0; i < uuid.size(); ++i) {
+  for (std::size_t i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
-    s.push_back(hex[uuid[i] >> 4]);
-    s.push_back(hex[uuid[i] & 0xf]);
+    const std::uint8_t b = uuid[order[i]];
+    s.push_back(hex[b >> 4]);
+    s.push_back(hex[b & 0xf]);
   }
   return s;
 }

@@ -70,13 +70,13 @@ struct DhcpRequest {
   bool has_arch = false;
   std::uint16_t arch = 0;  // option 93, first listed architecture
   bool has_uuid = false;
-  std::array<std::uint8_t, 16> uuid{};  // option 97 GUID (type byte 0 stripped)
+  std::array<std::uint8_t, 16> uuid{};  // option 97 GUID as sent (type byte 0 stripped)
   bool bad_arch = false;                // option 93 present but malformed (ignored)
   bool bad_uuid = false;                // option 97 present but malformed (ignored)
 
   // PXE ROMs (and iPXE) send a vendor class beginning "PXEClient".
   bool is_pxe() const;
-  std::string uuid_string() const;  // 8-4-4-4-12 hex, or "" without a UUID
+  std::string uuid_string() const;  // 8-4-4-4-12 hex as dmidecode prints it, or ""
   std::string arch_name() const;    // "x86-bios", "x64-efi", ... or the number
   void clear();
 };
