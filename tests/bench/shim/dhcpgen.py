@@ -1,7 +1,8 @@
 """dhcpgen: send DHCP client frames from a namespace through an AF_PACKET
 socket, paced, printing "<mac> <monotonic send time>" for each probe.
 
-  python3 dhcpgen.py IFACE probe COUNT RATE        new PXE MACs (measured)
+  python3 dhcpgen.py IFACE probe COUNT RATE [VLANS] new PXE MACs (measured);
+                                                   VLANS "42" or "100,200" tags them
   python3 dhcpgen.py IFACE burst SECONDS RATE      other clients' DHCP (background)
 
 The burst mixes what a busy segment carries: DISCOVERs from non-PXE clients
@@ -28,7 +29,7 @@ def checksum(b):
     return (~s) & 0xFFFF
 
 
-def frame(mac, msg_type=1, vendor=PXE):
+def frame(mac, msg_type=1, vendor=PXE, vlans=()):
     bootp = bytearray(236)
     bootp[0], bootp[1], bootp[2] = 1, 1, 6
     bootp[4:8] = os.urandom(4)
@@ -40,7 +41,11 @@ def frame(mac, msg_type=1, vendor=PXE):
     ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, b"\0\0\0\0",
                                b"\xff\xff\xff\xff"))
     ip[10:12] = struct.pack("!H", checksum(ip))
-    return b"\xff" * 6 + mac + b"\x08\x00" + bytes(ip) + udp
+    tags = b""
+    for i, vid in enumerate(vlans):
+        tpid = 0x88A8 if len(vlans) > 1 and i == 0 else 0x8100
+        tags += struct.pack("!HH", tpid, vid)
+    return b"\xff" * 6 + mac + tags + b"\x08\x00" + bytes(ip) + udp
 
 
 def mac_str(m):
@@ -54,10 +59,11 @@ def main():
     rng = random.Random()
     interval = 1.0 / rate
     if mode == "probe":
+        vlans = [int(v) for v in sys.argv[5].split(",")] if len(sys.argv) > 5 else []
+        base = bytes([0x52, 0x54, 0x00, 0xAA + len(vlans)])
         for i in range(int(amount)):
-            mac = bytes([0x52, 0x54, 0x00, 0xAA, rng.randrange(256), rng.randrange(256)])
-            mac = mac[:4] + struct.pack("!H", i)
-            f = frame(mac)
+            mac = base + struct.pack("!H", i)
+            f = frame(mac, vlans=vlans)
             t = time.monotonic()
             s.send(f)
             print("%s %.6f" % (mac_str(mac), t), flush=True)

@@ -120,6 +120,18 @@ with Lab("shim") as lab:
 
     sc.check("CLI show/announce/list/stats", cli)
 
+    gen = os.path.join(rig.lab_source, "tests", "bench", "shim", "dhcpgen.py")
+
+    def vlan_tagged_captured():
+        # The BPF filter must match tagged requests too (the `vlan` keyword pitfall).
+        rig.site.run(["python3", gen, "eth0", "probe", "1", "10", "42"])
+        rig.site.run(["python3", gen, "eth0", "probe", "1", "10", "100,200"])
+        wait_until(lambda: rig.entry("52:54:00:ab:00:00"), 5, what="802.1Q-tagged DISCOVER recorded")
+        wait_until(lambda: rig.entry("52:54:00:ac:00:00"), 5, what="QinQ DISCOVER recorded")
+        assert rig.entry("52:54:00:ab:00:00")["site"] == "siteA"
+
+    sc.check("802.1Q and QinQ tagged DISCOVERs captured and attributed", vlan_tagged_captured)
+
     def survives_bridge_recreation():
         rig.hub.run("ip link del br0")
         wait_until(lambda: "capture on br0 lost" in rig.shim.log() or "cannot capture on br0" in rig.shim.log(),

@@ -104,6 +104,7 @@ class ShimLab:
         with open(self.conf, "w") as f:
             f.write(SHIM_CONF.format(dir=self.dir, sock=self.sock, extra=extra_conf))
         self.shim_bin = netlab.binary("insert-ethers-shim/insert-ethers-shim")
+        self.lab_source = netlab.source_dir()
         self.shim = None
 
     # --- servers ---------------------------------------------------------
