@@ -1,8 +1,9 @@
 """dhcpgen: send DHCP client frames from a namespace through an AF_PACKET
 socket, paced, printing "<mac> <monotonic send time>" for each probe.
 
-  python3 dhcpgen.py IFACE probe COUNT RATE [VLANS] new PXE MACs (measured);
-                                                   VLANS "42" or "100,200" tags them
+  python3 dhcpgen.py IFACE probe COUNT RATE [VLANS [BYTE]]
+        new PXE MACs 52:54:00:BYTE:nn:nn (measured); VLANS "42" or "100,200"
+        tags them ("-": untagged); BYTE defaults to aa + number of tags
   python3 dhcpgen.py IFACE burst SECONDS RATE      other clients' DHCP (background)
 
 The burst mixes what a busy segment carries: DISCOVERs from non-PXE clients
@@ -59,8 +60,9 @@ def main():
     rng = random.Random()
     interval = 1.0 / rate
     if mode == "probe":
-        vlans = [int(v) for v in sys.argv[5].split(",")] if len(sys.argv) > 5 else []
-        base = bytes([0x52, 0x54, 0x00, 0xAA + len(vlans)])
+        vlans = [int(v) for v in sys.argv[5].split(",")] if len(sys.argv) > 5 and sys.argv[5] != "-" else []
+        prefix = int(sys.argv[6], 16) if len(sys.argv) > 6 else 0xAA + len(vlans)
+        base = bytes([0x52, 0x54, 0x00, prefix])
         for i in range(int(amount)):
             mac = base + struct.pack("!H", i)
             f = frame(mac, vlans=vlans)

@@ -13,6 +13,7 @@ sb-siteA, busybox udhcpc on a local port):
   * the capture survives br0 being deleted and re-created.
 """
 
+import json
 import os
 import sys
 import time
@@ -25,7 +26,10 @@ require_root()
 sc = Scenario("shim_scenario")
 
 with Lab("shim") as lab:
-    rig = ShimLab(lab, private_in_bridge=False)
+    # br1 does not exist yet: the shim must capture on br0 anyway and pick br1
+    # up when it appears. max_pending is small so the flood check can hit it.
+    rig = ShimLab(lab, private_in_bridge=False, interfaces=("br0", "br1"),
+                  extra_conf="[guards]\nnew_macs_per_minute = 60\nmax_pending = 20\n")
     rig.start_rsyslog()
     rig.start_dhcpd()
     rig.start_shim()
@@ -132,6 +136,38 @@ with Lab("shim") as lab:
 
     sc.check("802.1Q and QinQ tagged DISCOVERs captured and attributed", vlan_tagged_captured)
 
+    def second_interface_appears():
+        assert rig.shim.log().count("cannot capture on br1") == 1, rig.shim.log()[-3000:]
+        site_b = lab.netns("siteB")
+        rig.hub.run("ip link add br1 type bridge stp_state 0 forward_delay 0 && ip link set br1 up")
+        lab.veth(rig.hub, "sb-siteB", site_b, "eth0")
+        rig.hub.run("ip link set sb-siteB master br1")
+        wait_until(lambda: "capturing on br1 again" in rig.shim.log(), 5, what="capture on br1")
+        site_b.run(["python3", gen, "eth0", "probe", "1", "10", "-", "b1"])
+        e = wait_until(lambda: rig.entry("52:54:00:b1:00:00"), 5, what="DISCOVER on br1 recorded")
+        assert e["site"] == "siteB" and e["port"] == "sb-siteB", e
+
+    sc.check("several interfaces: br1 missing at start (logged once), captured once created", second_interface_appears)
+
+    def flood_is_bounded():
+        before = json.loads(rig.shim_cli("stats", "--json").stdout)
+        # 300 fresh PXE MACs at 1000/s from the remote site.
+        rig.site.run(["python3", gen, "eth0", "probe", "300", "1000", "-", "f1"])
+        time.sleep(2.5)
+        ledger = rig.ledger()
+        flood = [e for m, e in ledger.items() if m.startswith("52:54:00:f1:")]
+        pending = [e for e in ledger.values() if e["state"] in ("discovered", "announced")]
+        capped = [e for e in flood if e["ignore_reason"] == "pending_cap"]
+        after = json.loads(rig.shim_cli("stats", "--json").stdout)
+        assert len(flood) <= 61, "rate limit let %d of 300 new MACs in" % len(flood)
+        assert after["guard_rate_limited"] - before.get("guard_rate_limited", 0) >= 200, after
+        assert len(pending) <= 20, "pending cap exceeded: %d" % len(pending)
+        assert capped and after["guard_pending_cap"] > 0, after
+        print("    flood: %d of 300 recorded, %d pending, %d capped, %d rate-limited" % (
+            len(flood), len(pending), len(capped), after["guard_rate_limited"]))
+
+    sc.check("a DHCP flood is rate-limited and capped (counted)", flood_is_bounded)
+
     def survives_bridge_recreation():
         rig.hub.run("ip link del br0")
         wait_until(lambda: "capture on br0 lost" in rig.shim.log() or "cannot capture on br0" in rig.shim.log(),
@@ -156,7 +192,6 @@ with Lab("shim") as lab:
 
     def counted():
         r = rig.shim_cli("stats", "--json")
-        import json
         c = json.loads(r.stdout)
         assert c.get("frames_accepted", 0) > 0, c
         assert c.get("local_not_announced", 0) >= 1, c

@@ -38,7 +38,7 @@ subnet 10.1.0.0 netmask 255.255.0.0 {
 }
 """
 
-SHIM_CONF = """interfaces = ["br0"]
+SHIM_CONF = """interfaces = {interfaces}
 private_interface = "eth0"
 ledger = "{dir}/ledger.db"
 feeder = "syslog"
@@ -75,7 +75,7 @@ def insert_ethers_accepts(line, private_if):
 
 
 class ShimLab:
-    def __init__(self, lab, private_in_bridge=False, extra_conf="", tunnel_port=True):
+    def __init__(self, lab, private_in_bridge=False, extra_conf="", tunnel_port=True, interfaces=("br0",)):
         self.lab = lab
         self.dir = lab.dir
         self.sock = lab.path("log.sock")
@@ -102,7 +102,8 @@ class ShimLab:
             pass
         self.conf = lab.path("shim.conf")
         with open(self.conf, "w") as f:
-            f.write(SHIM_CONF.format(dir=self.dir, sock=self.sock, extra=extra_conf))
+            f.write(SHIM_CONF.format(dir=self.dir, sock=self.sock, extra=extra_conf,
+                                     interfaces="[%s]" % ", ".join('"%s"' % i for i in interfaces)))
         self.shim_bin = netlab.binary("insert-ethers-shim/insert-ethers-shim")
         self.lab_source = netlab.source_dir()
         self.shim = None

@@ -84,6 +84,12 @@ TEST(Ledger, CreatesCurrentSchemaInWalMode) {
   EXPECT_TRUE(fs::exists(d.file("l.db-wal")));
 }
 
+TEST(Ledger, CreatesItsDirectory) {
+  TempDir d;
+  Ledger l(d.file("var/lib/shim/l.db"));
+  EXPECT_TRUE(fs::exists(d.file("var/lib/shim/l.db")));
+}
+
 TEST(Ledger, LifecycleDiscoveredAnnouncedRegistered) {
   TempDir d;
   Ledger l(d.file("l.db"));
