@@ -296,12 +296,23 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  std::string lookup_error, lookup_warning;
+  const bool needs_interface = words.empty() || words[0] == "announce";
+  if (needs_interface && !resolve_private_interface(*config, lookup_error, lookup_warning)) {
+    std::cerr << "insert-ethers-shim: " << lookup_error << "\n";
+    return 1;
+  }
+
   if (words.empty()) {
     log::Options lo;
     lo.ident = "insert-ethers-shim";
     lo.min_level = config->log_level;
     lo.to_syslog = config->log_syslog;
     log::configure(lo);
+    if (config->private_interface_from_rocks) {
+      log::notice("private interface from Rocks: " + config->private_interface);
+      if (!lookup_warning.empty()) log::warning(lookup_warning);
+    }
     try {
       ShimDaemon daemon(*config);
       return daemon.run();

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "rocks_private_interface.hpp"
 #include "segbridge/tap_device.hpp"
 
 namespace segbridge::shim {
@@ -53,6 +54,11 @@ std::optional<ShimConfig> read(const toml::table& table, const std::string& name
   c.private_interface = top.get_string("private_interface", c.private_interface);
   if (!valid_interface_name(c.private_interface)) {
     top.error("private_interface", "'" + c.private_interface + "' is not a valid interface name");
+  }
+  c.private_interface_from_rocks = top.get_bool("private_interface_from_rocks", false);
+  c.rocks_interface_command = top.get_string("rocks_interface_command", c.rocks_interface_command);
+  if (c.private_interface_from_rocks && top.has("private_interface")) {
+    top.error("private_interface_from_rocks", "set either private_interface or private_interface_from_rocks, not both");
   }
   c.ledger = top.get_string("ledger", c.ledger);
   if (c.ledger.empty()) top.error("ledger", "must be a file path");
@@ -160,6 +166,23 @@ std::optional<ShimConfig> load_shim_config(const std::string& path, config::Erro
   auto table = config::parse_file(path, errors);
   if (!table) return std::nullopt;
   return read(*table, path, errors);
+}
+
+bool resolve_private_interface(ShimConfig& config, std::string& error, std::string& warning) {
+  if (!config.private_interface_from_rocks) return true;
+  PrivateInterfaceLookup r = query_rocks_private_interface(config.rocks_interface_command, 60);
+  if (!r.device) {
+    error = "cannot learn the private interface from Rocks: " + r.problem +
+            " (set private_interface in the config instead)";
+    return false;
+  }
+  if (!valid_interface_name(*r.device)) {
+    error = "Rocks reports private interface '" + *r.device + "', which is not a valid interface name";
+    return false;
+  }
+  warning = r.problem;
+  config.private_interface = *r.device;
+  return true;
 }
 
 const char* feeder_name(FeederKind k) {

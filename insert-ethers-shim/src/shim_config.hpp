@@ -34,6 +34,10 @@ struct ShimConfig {
 
   std::vector<std::string> interfaces{"br0"};
   std::string private_interface = "eth0";
+  // Ask Rocks instead (the device insert-ethers compares against); resolved
+  // into private_interface at start by resolve_private_interface().
+  bool private_interface_from_rocks = false;
+  std::string rocks_interface_command = "rocks list host interface localhost";
   std::string ledger = "/var/lib/insert-ethers-shim/ledger.db";
 
   FeederKind feeder = FeederKind::syslog;
@@ -74,6 +78,10 @@ struct ShimConfig {
 // Reads and validates `path`. Returns nullopt and fills `errors` on any error.
 std::optional<ShimConfig> load_shim_config(const std::string& path, config::Errors& errors);
 std::optional<ShimConfig> parse_shim_config(const std::string& text, const std::string& name, config::Errors& errors);
+
+// With private_interface_from_rocks, replaces private_interface by Rocks'
+// answer. False (with `error`) if Rocks cannot say.
+bool resolve_private_interface(ShimConfig& config, std::string& error, std::string& warning);
 
 const char* feeder_name(FeederKind k);
 const char* announce_local_name(AnnounceLocal a);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "feeders.hpp"
+#include "rocks_private_interface.hpp"
 #include "shim_config.hpp"
 
 using namespace segbridge;
@@ -230,4 +231,39 @@ TEST(Feeders, SpawnCapturesStdout) {
   ::close(c.stdout_fd);
   ASSERT_GT(n, 0);
   EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "hello\nworld\n");
+}
+
+// Column layout of `rocks list host interface` (Rocks 6/7; dashes for NULLs).
+TEST(RocksPrivateInterface, ParsesTheFrontendsPrivateRow) {
+  const std::string out =
+      "HOST      SUBNET  IFACE MAC               IP          NETMASK       MODULE NAME     VLAN OPTIONS CHANNEL\n"
+      "frontend: public  eth1  00:0c:29:00:00:01 192.0.2.10  255.255.255.0 ------ fe-pub   ---- ------- -------\n"
+      "frontend: private br0   00:0c:29:00:00:02 10.1.1.1    255.255.0.0   ------ frontend ---- ------- -------\n";
+  auto r = parse_rocks_private_interface(out);
+  ASSERT_TRUE(r.device);
+  EXPECT_EQ(*r.device, "br0");
+  EXPECT_TRUE(r.problem.empty());
+}
+
+TEST(RocksPrivateInterface, ProblemsAreExplained) {
+  EXPECT_FALSE(parse_rocks_private_interface("").device);
+  auto r = parse_rocks_private_interface("HOST SUBNET IFACE\nfe: public eth1\n");
+  EXPECT_FALSE(r.device);
+  EXPECT_NE(r.problem.find("private"), std::string::npos);
+  r = parse_rocks_private_interface("warning: x\nHOST SUBNET IFACE\nfe: private eth0\nfe: private eth2\n");
+  ASSERT_TRUE(r.device);
+  EXPECT_EQ(*r.device, "eth0");
+  EXPECT_NE(r.problem.find("2 interfaces"), std::string::npos);
+}
+
+TEST(RocksPrivateInterface, QueryRunsTheCommand) {
+  ShimConfig c;
+  c.private_interface_from_rocks = true;
+  c.rocks_interface_command = "printf 'HOST SUBNET IFACE MAC\\nfe: private eth7 --\\n'";
+  std::string err, warn;
+  ASSERT_TRUE(resolve_private_interface(c, err, warn)) << err;
+  EXPECT_EQ(c.private_interface, "eth7");
+  c.rocks_interface_command = "exit 3";
+  EXPECT_FALSE(resolve_private_interface(c, err, warn));
+  EXPECT_NE(err.find("failed"), std::string::npos) << err;
 }
