@@ -71,7 +71,7 @@ ShimDaemon::ShimDaemon(ShimConfig config)
   }
   // Whatever was pending when we last stopped is announced again.
   const std::int64_t now = wall_ms();
-  for (const auto& e : ledger_.pending()) schedule_[e.mac] = Schedule{now, 0, false};
+  for (const auto& e : ledger_.pending()) schedule_[e.mac] = Schedule{now, 0, false, 0};
 }
 
 ShimDaemon::~ShimDaemon() {
@@ -233,7 +233,7 @@ void ShimDaemon::process_sightings(std::int64_t now) {
     fresh.clear();
   }
   sighting_count_ = 0;
-  for (const auto& [mac, captured] : fresh) schedule_[mac] = Schedule{now, captured, false};
+  for (const auto& [mac, captured] : fresh) schedule_[mac] = Schedule{now, captured, false, 0};
 }
 
 bool ShimDaemon::insert_ethers_running() {
@@ -270,6 +270,7 @@ void ShimDaemon::after_announce(const MacAddress& mac, std::int64_t now) {
     return;
   }
   it->second.in_flight = false;
+  it->second.failures = 0;
   it->second.due_ms = now + backoff_ms(entry->announce_count);
   if (entry->announce_count == 1 && next_check_ms_ > now + 1000) next_check_ms_ = now + 1000;
 }
@@ -306,7 +307,7 @@ void ShimDaemon::run_announcements(std::int64_t now) {
     ++it;
     if (r == FeedResult::failed) {
       ++counters_["announce_failed"];
-      s.due_ms = now + backoff_ms(entry->announce_count + 1);
+      s.due_ms = now + backoff_ms(entry->announce_count + ++s.failures);
       log::warning("announcing " + mac.to_string() + " failed: " + error);
       continue;
     }
@@ -338,7 +339,7 @@ void ShimDaemon::sync_schedule(std::int64_t now) {
     for (const auto& e : ledger_.pending()) {
       if (schedule_.count(e.mac)) continue;
       const std::int64_t due = e.announce_count == 0 ? now : e.last_announce_ms + backoff_ms(e.announce_count);
-      schedule_[e.mac] = Schedule{due, 0, false};
+      schedule_[e.mac] = Schedule{due, 0, false, 0};
     }
   } catch (const LedgerError& e) {
     log::error(std::string("ledger read failed: ") + e.what());
@@ -446,7 +447,7 @@ void ShimDaemon::service_children(std::int64_t now) {
         if (s != schedule_.end()) {
           s->second.in_flight = false;
           auto e = ledger_.find(child.mac);
-          s->second.due_ms = now + backoff_ms(e ? e->announce_count + 1 : 1);
+          s->second.due_ms = now + backoff_ms((e ? e->announce_count : 0) + ++s->second.failures);
         }
       }
     }

@@ -48,6 +48,7 @@ class ShimDaemon {
     std::int64_t due_ms = 0;
     std::int64_t first_captured_ms = 0;  // for the latency log; 0: unknown
     bool in_flight = false;
+    std::int64_t failures = 0;  // consecutive failed deliveries: they back off too
   };
   enum class ChildKind { registered_check, exec_feed };
   struct Child {

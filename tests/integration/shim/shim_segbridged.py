@@ -88,7 +88,8 @@ with Lab("shsb") as lab:
     open(lab.path("insert-ethers.lock"), "w").close()  # insert-ethers "running"
     open(lab.path("registered.txt"), "w").close()
     with open(lab.path("shim.conf"), "w") as f:
-        f.write(SHIM_CONF.format(dir=lab.dir, sock=sock, extra="", interfaces='["br0"]'))
+        f.write(SHIM_CONF.format(dir=lab.dir, feeder='feeder = "syslog"\nsyslog_socket = "%s"' % sock, extra="",
+                                 interfaces='["br0"]'))
     shim = hub.spawn([shim_bin, "-c", lab.path("shim.conf")], name="shim")
 
     hub_d = hub.spawn([segbridged, "-c", lab.path("hub.conf")], name="segbridged-hub")

@@ -41,8 +41,7 @@ subnet 10.1.0.0 netmask 255.255.0.0 {
 SHIM_CONF = """interfaces = {interfaces}
 private_interface = "eth0"
 ledger = "{dir}/ledger.db"
-feeder = "syslog"
-syslog_socket = "{sock}"
+{feeder}
 lock_file = "{dir}/insert-ethers.lock"
 registered_check = "cat {dir}/registered.txt"
 registered_check_interval = 1
@@ -75,7 +74,8 @@ def insert_ethers_accepts(line, private_if):
 
 
 class ShimLab:
-    def __init__(self, lab, private_in_bridge=False, extra_conf="", tunnel_port=True, interfaces=("br0",)):
+    def __init__(self, lab, private_in_bridge=False, extra_conf="", tunnel_port=True, interfaces=("br0",),
+                 feeder_conf=None):
         self.lab = lab
         self.dir = lab.dir
         self.sock = lab.path("log.sock")
@@ -102,7 +102,9 @@ class ShimLab:
             pass
         self.conf = lab.path("shim.conf")
         with open(self.conf, "w") as f:
-            f.write(SHIM_CONF.format(dir=self.dir, sock=self.sock, extra=extra_conf,
+            if feeder_conf is None:
+                feeder_conf = 'feeder = "syslog"\nsyslog_socket = "%s"' % self.sock
+            f.write(SHIM_CONF.format(dir=self.dir, feeder=feeder_conf, extra=extra_conf,
                                      interfaces="[%s]" % ", ".join('"%s"' % i for i in interfaces)))
         self.shim_bin = netlab.binary("insert-ethers-shim/insert-ethers-shim")
         self.lab_source = netlab.source_dir()
