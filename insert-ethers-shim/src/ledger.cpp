@@ -154,7 +154,12 @@ Ledger::Ledger(const std::string& path, Mode mode) : path_(path) {
   } catch (const LedgerError& e) {
     sqlite3_close(db_);
     db_ = nullptr;
-    throw LedgerError("ledger '" + path + "': " + e.what());
+    std::string msg = e.what();
+    if (msg.find("corrupt") != std::string::npos && msg.find("move it aside") == std::string::npos) {
+      msg += ". The shim does not modify a damaged ledger: move it aside (a new one is created) or recover it "
+             "with `sqlite3 FILE .recover`";
+    }
+    throw LedgerError("ledger '" + path + "': " + msg);
   }
 }
 
