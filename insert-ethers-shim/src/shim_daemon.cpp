@@ -538,7 +538,10 @@ int ShimDaemon::run() {
       }
     }
     now = wall_ms();
-    const std::int64_t timeout = std::max<std::int64_t>(0, next_wakeup(now) - now);
+    // A 1 ms floor: a timer that cannot make progress (e.g. a ledger error)
+    // must not turn into a busy loop. Fresh discoveries never wait for it:
+    // they are announced in the iteration that captured them.
+    const std::int64_t timeout = std::max<std::int64_t>(1, next_wakeup(now) - now);
     int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<std::int64_t>(timeout, 60000)));
     if (n < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "poll");
     now = wall_ms();
