@@ -296,6 +296,7 @@ void ShimDaemon::run_announcements(std::int64_t now) {
       entry = ledger_.find(mac);
     } catch (const LedgerError& e) {
       log::error(std::string("ledger read failed: ") + e.what());
+      s.due_ms = now + 1000;  // try again later, not in a tight loop
       return;
     }
     if (!entry || !entry->pending()) {  // forgotten or registered meanwhile (CLI)
