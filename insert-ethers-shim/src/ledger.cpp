@@ -156,8 +156,9 @@ Ledger::Ledger(const std::string& path, Mode mode) : path_(path) {
     db_ = nullptr;
     std::string msg = e.what();
     if (msg.find("corrupt") != std::string::npos && msg.find("move it aside") == std::string::npos) {
-      msg += ". The shim does not modify a damaged ledger: move it aside (a new one is created) or recover it "
-             "with `sqlite3 FILE .recover`";
+      msg +=
+          ". The shim does not modify a damaged ledger: move it aside (a new one is created) or recover it "
+          "with `sqlite3 FILE .recover`";
     }
     throw LedgerError("ledger '" + path + "': " + msg);
   }

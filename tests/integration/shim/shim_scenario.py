@@ -60,6 +60,15 @@ with Lab("shim") as lab:
 
     sc.check("private interface outside br0: local MAC recorded as ignored(local)", local_ignored)
 
+    def pending_survives_kill9():
+        rig.shim.kill()  # SIGKILL
+        rig.start_shim()
+        assert "1 pending MAC(s) from the ledger" in rig.shim.log(), rig.shim.log()
+        e = rig.entry(remote_mac)
+        assert e["state"] == "discovered" and e["site"] == "siteA", e
+
+    sc.check("kill -9 while pending: the restarted shim resumes it from the ledger", pending_survives_kill9)
+
     def announced_after_lock():
         t0 = time.monotonic()
         open(rig.lock, "w").close()
