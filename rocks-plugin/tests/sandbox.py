@@ -157,6 +157,19 @@ def read(path):
         handle.close()
 
 
+class _Capture(object):
+    """stdout stand-in (commands print progress lines while a plan runs)."""
+
+    def __init__(self):
+        self.parts = []
+
+    def write(self, text):
+        self.parts.append(text)
+
+    def flush(self):
+        pass
+
+
 class Sandbox(object):
     ENV = ("PATH", "SEGBRIDGE_CONF", "SEGBRIDGE_SHIM_CONF", "SEGBRIDGE_SEGBRIDGECTL",
            "SEGBRIDGE_SHIM", "SEGBRIDGE_ROCKS", "SEGBRIDGE_BACKUP_DIR",
@@ -252,7 +265,12 @@ class Sandbox(object):
         import importlib
         module = importlib.import_module("rocks.commands." + verb_path)
         command = module.Command(FakeDatabase(self.db_path))
-        command.runWrapper(verb_path.replace(".", " "), list(args))
+        saved, sys.stdout = sys.stdout, _Capture()
+        try:
+            command.runWrapper(verb_path.replace(".", " "), list(args))
+        finally:
+            self.progress = "".join(sys.stdout.parts)
+            sys.stdout = saved
         return command.getText()
 
     def close(self):

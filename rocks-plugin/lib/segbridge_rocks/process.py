@@ -30,7 +30,7 @@ class Result(object):
         if self.timed_out:
             return "%s: timed out" % what
         if self.returncode is None:
-            return "%s: could not be started: %s" % (what, self.stderr.strip())
+            return "%s: not run: %s" % (what, self.stderr.strip())
         if self.returncode != 0:
             detail = self.stderr.strip().splitlines()
             tail = detail[-1] if detail else ""

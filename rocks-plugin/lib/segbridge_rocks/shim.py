@@ -60,6 +60,18 @@ class ShimClient(object):
         self.binary = binary or paths.shim_binary()
         self.config = config or paths.shim_conf()
         self.timeout = timeout
+        # after one timeout the shim is presumed hung: further calls are skipped so
+        # insert-ethers waits at most one timeout per node
+        self.unresponsive = False
+
+    def _run(self, words):
+        if self.unresponsive:
+            return process.Result(self._argv(words), None, "",
+                                  "skipped: insert-ethers-shim timed out earlier")
+        result = process.run(self._argv(words), timeout=self.timeout)
+        if result.timed_out:
+            self.unresponsive = True
+        return result
 
     def _argv(self, words):
         argv = [self.binary]
@@ -72,11 +84,11 @@ class ShimClient(object):
         words = ["registered", mac]
         if host:
             words += ["--host", host]
-        return process.run(self._argv(words), timeout=self.timeout)
+        return self._run(words)
 
     def entries(self):
         """(entries, None) or ([], reason)."""
-        result = process.run(self._argv(["list", "--json"]), timeout=self.timeout)
+        result = self._run(["list", "--json"])
         if not result.ok:
             return [], result.describe()
         try:

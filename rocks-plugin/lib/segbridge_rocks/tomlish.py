@@ -105,6 +105,8 @@ class _Cursor(object):
             self.skip_space(newlines=True)
             if self.peek() == ",":
                 self.pos += 1
+            elif self.peek() == "":
+                self.fail("unterminated array")
             elif self.peek() != "]":
                 self.fail("expected ',' or ']' in array")
 

@@ -23,7 +23,8 @@ class Command:
         raise rocks.util.CommandError(msg)
 
     def fillParams(self, names, params=None):
-        if not isinstance(names, (list, tuple)):
+        # not `list`: like in Rocks, the rocks.commands.list package shadows it here
+        if not isinstance(names, (type([]), type(()))):
             names = [names]
         if not params:
             params = self._params
@@ -51,7 +52,7 @@ class Command:
 
     def addOutput(self, owner, vals):
         row = ["%s:" % owner]
-        if isinstance(vals, (list, tuple)):
+        if isinstance(vals, (type([]), type(()))):
             row.extend(vals)
         else:
             row.append(vals)
