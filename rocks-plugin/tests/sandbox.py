@@ -157,6 +157,15 @@ def read(path):
         handle.close()
 
 
+def _real_python3():
+    if sys.version_info[0] == 3:
+        return os.path.realpath(sys.executable)
+    for candidate in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        if os.path.exists(candidate):
+            return candidate
+    return "python3"
+
+
 class _Capture(object):
     """stdout stand-in (commands print progress lines while a plan runs)."""
 
@@ -189,8 +198,12 @@ class Sandbox(object):
         conn.close()
         self.db = FakeDatabase(self.db_path)
         p = self.path
+        # the fake tools are `#!/usr/bin/env python3`: point that at a real interpreter,
+        # not a version-manager shim that costs a quarter second per call
+        os.makedirs(p("bin"))
+        os.symlink(_real_python3(), p("bin/python3"))
         env = {
-            "PATH": FAKEBIN + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
+            "PATH": os.pathsep.join([p("bin"), FAKEBIN, os.environ.get("PATH", "/usr/bin:/bin")]),
             "SEGBRIDGE_CONF": p("etc/segbridge/segbridged.conf"),
             "SEGBRIDGE_SHIM_CONF": p("etc/segbridge/insert-ethers-shim.conf"),
             "SEGBRIDGE_SEGBRIDGECTL": os.path.join(FAKEBIN, "segbridgectl"),

@@ -167,7 +167,10 @@ def loads(text, name="<string>"):
 
 
 def load(path):
-    handle = open(path)
+    try:
+        handle = open(path)
+    except (IOError, OSError) as err:
+        raise ValueError("cannot read %s: %s" % (path, err.strerror or err))
     try:
         return loads(handle.read(), path)
     finally:
