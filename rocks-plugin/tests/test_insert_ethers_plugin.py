@@ -126,13 +126,25 @@ class PluginTest(unittest.TestCase):
         self.assertTrue([m for m in self.logged if "not in the shim ledger" in m])
         self.assertEqual(self.host_attr("compute-0-2"), [])
 
-    def test_shim_without_registered_command_degrades(self):
+    def test_shim_without_registered_command_gets_sighup(self):
         os.environ["FAKE_SHIM_MODE"] = "unsupported"
         self.plugin.added("compute-0-0")
-        self.assertTrue([m for m in self.logged if "could not mark" in m and "exit 2" in m],
+        self.assertIn("systemctl reload insert-ethers-shim.service", self.box.calls())
+        self.assertTrue([m for m in self.logged if "SIGHUP" in m and "exit 2" in m],
                         self.logged)
         self.assertTrue([m for m in self.logged if "site sitea" in m])
         self.assertEqual(self.host_attr("compute-0-0"), [("sitea",)])
+
+    def test_shim_neither_marks_nor_reloads(self):
+        os.environ["FAKE_SHIM_MODE"] = "unsupported"
+        os.environ["FAKE_FAIL_CALL"] = "systemctl reload"
+        self.plugin.added("compute-0-0")
+        self.assertTrue([m for m in self.logged if "nor signal" in m], self.logged)
+        self.assertEqual(self.host_attr("compute-0-0"), [("sitea",)])
+
+    def test_registered_mark_needs_no_sighup(self):
+        self.plugin.added("compute-0-0")
+        self.assertNotIn("systemctl reload insert-ethers-shim.service", self.box.calls())
 
     def test_garbage_ledger_output_degrades(self):
         os.environ["FAKE_SHIM_MODE"] = "garbage"

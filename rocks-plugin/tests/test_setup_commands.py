@@ -165,6 +165,21 @@ class SetupTest(unittest.TestCase):
         self.remove("dryrun=false")
         self.assertEqual(self.private_row(), [("eth0", "speed=1000")])
 
+    def test_shim_reading_the_device_from_rocks_is_restarted_not_edited(self):
+        conf = self.box.path("etc/segbridge/insert-ethers-shim.conf")
+        text = sandbox.SHIM_CONF.replace('private_interface = "eth0"   # the DB\'s private device',
+                                         "private_interface_from_rocks = true")
+        with open(conf, "w") as handle:
+            handle.write(text)
+        self.sync("dryrun=false")
+        self.assertEqual(read(conf), text)
+        calls = self.box.calls()
+        self.assertIn("systemctl try-restart insert-ethers-shim.service", calls)
+        self.assertLess(calls.index("rocks set host interface iface cluster 52:54:00:00:00:01 br0"),
+                        calls.index("systemctl try-restart insert-ethers-shim.service"))
+        report = self.box.run_command("report.segbridge", [])
+        self.assertIn("read from the Rocks DB", report)
+
     # --- refusals and failures -------------------------------------------------------
     def test_refuses_more_than_one_private_row(self):
         self.box.sql("insert into networks values (9, 1, '52:54:00:00:00:09', '10.1.1.2', "

@@ -89,6 +89,8 @@ def run_checks(facts, port=None, syslog_guard=True, query_status=None):
             shim = config.read_shim(paths.shim_conf())
             if not shim.exists:
                 out.append(Check("shim private_interface", WARN, "%s missing" % shim.path))
+            elif shim.from_rocks:
+                out.append(Check("shim private_interface", OK, "read from the Rocks DB at start"))
             elif shim.private_interface == device:
                 out.append(Check("shim private_interface", OK, device))
             else:

@@ -62,9 +62,12 @@ def read_daemon(path):
 
 
 class ShimSettings(object):
-    def __init__(self, path, private_interface, interfaces, tunnel_port_prefix, exists):
+    def __init__(self, path, private_interface, interfaces, tunnel_port_prefix, exists,
+                 from_rocks=False):
         self.path = path
         self.private_interface = private_interface
+        # private_interface_from_rocks: the shim reads the DB device itself at start
+        self.from_rocks = from_rocks
         self.interfaces = interfaces
         self.tunnel_port_prefix = tunnel_port_prefix
         self.exists = exists
@@ -80,6 +83,7 @@ def read_shim(path):
         list(data.get("interfaces", [DEFAULT_BRIDGE])),
         data.get("tunnel_port_prefix", DEFAULT_TUNNEL_PORT_PREFIX),
         True,
+        data.get("private_interface_from_rocks") is True,
     )
 
 

@@ -39,12 +39,11 @@ def node_added(db, nodename, shim=None, runner=None, logger=None):
     by_mac = dict((e.mac, e) for e in entries)
 
     site = None
+    unmarked = []
     for mac, device in macs:
         result = shim.mark_registered(mac, nodename)
         if not result.ok:
-            logger(syslog.LOG_WARNING,
-                   "could not mark %s registered in the shim ledger (%s); it stops "
-                   "announcing at its next registered_check" % (mac, result.describe()))
+            unmarked.append((mac, result))
         entry = by_mac.get(mac)
         if entry is None:
             logger(syslog.LOG_INFO, "node %s %s %s registered; not in the shim ledger "
@@ -57,6 +56,21 @@ def node_added(db, nodename, shim=None, runner=None, logger=None):
                % (nodename, device, mac, where))
         if entry.site and site is None:
             site = entry.site
+
+    if unmarked and not shim.unresponsive:
+        recheck = shim.recheck()
+        for mac, result in unmarked:
+            if recheck.ok:
+                logger(syslog.LOG_INFO, "shim cannot mark %s registered (%s); sent it SIGHUP "
+                       "to re-check registrations now" % (mac, result.describe()))
+            else:
+                logger(syslog.LOG_WARNING,
+                       "could not mark %s registered in the shim ledger (%s) nor signal the "
+                       "shim (%s); it stops announcing at its next registered_check"
+                       % (mac, result.describe(), recheck.describe()))
+    elif unmarked:
+        logger(syslog.LOG_WARNING, "insert-ethers-shim does not answer; it stops announcing "
+               "%s at its next registered_check" % ", ".join(m for m, _r in unmarked))
 
     if site is not None:
         if not _SITE.match(site):

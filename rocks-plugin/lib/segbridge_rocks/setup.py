@@ -113,6 +113,12 @@ def _shim_config_step(plan, device, why):
     if not settings.exists:
         plan.note("%s does not exist yet: set private_interface = \"%s\" in it" % (path, device))
         return False
+    if settings.from_rocks:
+        # it reads the DB device itself at start: a restart is all it needs
+        plan.add(Run(["systemctl", "try-restart", "insert-ethers-shim.service"],
+                     "insert-ethers-shim reads the new private device from Rocks",
+                     may_fail=True))
+        return False
     if settings.private_interface == device:
         return False
     plan.add(Backup(path, os.path.join(paths.backup_dir(), os.path.basename(path)),

@@ -1,10 +1,12 @@
 """Talk to insert-ethers-shim through its command line (never its SQLite file directly:
 the ledger schema belongs to the shim and is migrated by it).
 
-Commands used (CONTRACTS.md, shim team): ``-c FILE list --json`` and the extension
-``-c FILE registered MAC [--host NAME]`` that moves a ledger entry to state
-``registered`` at once, so the shim stops re-announcing the MAC without waiting for its
-next ``registered_check`` poll.
+Commands used (CONTRACTS.md, shim team): ``-c FILE list --json`` and the proposed
+extension ``-c FILE registered MAC [--host NAME]`` that moves a ledger entry to state
+``registered`` at once. A shim without it (usage error, exit 2) or one that fails gets
+SIGHUP instead (``systemctl reload insert-ethers-shim``), which makes the running shim
+re-check registrations immediately -- either way announcements stop at once rather than
+at the next ``registered_check`` poll.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -85,6 +87,11 @@ class ShimClient(object):
         if host:
             words += ["--host", host]
         return self._run(words)
+
+    def recheck(self):
+        """Ask the running shim to re-check registrations now (its SIGHUP)."""
+        return process.run(["systemctl", "reload", "insert-ethers-shim.service"],
+                           timeout=self.timeout)
 
     def entries(self):
         """(entries, None) or ([], reason)."""
