@@ -99,14 +99,20 @@ def write(path, text, mode=None):
 
 
 def prebuilt_dir(tmp, version):
-    """The real binaries if the build has them, else stand-ins that print a version."""
-    if BUILD and all(os.access(os.path.join(BUILD, b), os.X_OK) for b in BINARIES):
-        return BUILD, False
+    """A build-dir layout with the real binaries where the build has them, stand-ins
+    that print their version otherwise. Returns (dir, names of stand-ins)."""
     stage = os.path.join(tmp, "prebuilt-" + version)
+    stand_ins = []
     for binary in BINARIES:
-        write(os.path.join(stage, binary), "#!/bin/sh\necho %s %s\n"
-              % (os.path.basename(binary), version), 0o755)
-    return stage, True
+        target = os.path.join(stage, binary)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        real = os.path.join(BUILD, binary) if BUILD else ""
+        if real and os.access(real, os.X_OK):
+            shutil.copy(real, target)
+        else:
+            write(target, "#!/bin/sh\necho %s %s\n" % (os.path.basename(binary), version), 0o755)
+            stand_ins.append(os.path.basename(binary))
+    return stage, stand_ins
 
 
 def source_tarball(tmp, version, sources_dir):
@@ -131,7 +137,7 @@ def build_rpms(tmp, version):
     for sub in ("SOURCES", "BUILD", "RPMS", "SRPMS", "BUILDROOT"):
         os.makedirs(os.path.join(top, sub), exist_ok=True)
     source_tarball(tmp, version, os.path.join(top, "SOURCES"))
-    stage, stand_in = prebuilt_dir(tmp, version)
+    stage, stand_ins = prebuilt_dir(tmp, version)
     macros = os.path.join(tmp, "macros.el7-systemd")
     write(macros, EL7_SYSTEMD_MACROS)
     run(["rpmbuild", "-bb", "--nodeps", "--load=" + macros, "--with", "prebuilt",
@@ -141,7 +147,7 @@ def build_rpms(tmp, version):
     rpms = []
     for base, _dirs, files in os.walk(os.path.join(top, "RPMS")):
         rpms += [os.path.join(base, f) for f in files if ("-%s-" % version) in f]
-    return sorted(rpms), stand_in
+    return sorted(rpms), stand_ins
 
 
 def make_root(tmp):
@@ -234,13 +240,13 @@ def main():
 
 
 def test(tmp):
-    old, stand_in = build_rpms(tmp, "0.1.0")
+    old, stand_ins = build_rpms(tmp, "0.1.0")
     new, _ = build_rpms(tmp, "0.1.1")
     names = sorted(os.path.basename(p) for p in old)
     check(len(old) == 2 and names[0].startswith("segbridge-0.1.0-1.")
           and names[1].startswith("segbridge-rocks-0.1.0-1.noarch"), "built %s" % names)
-    if stand_in:
-        print("note: daemon/shim binaries not built yet: packaged stand-in executables")
+    if stand_ins:
+        print("note: not built yet, packaged stand-in executables for: " + ", ".join(stand_ins))
 
     listing = run(["rpm", "-qlp", "--dbpath", os.path.join(tmp, "q")] + old)
     check("%s/rocks/commands/sync/segbridge/__init__.py" % SITELIB in listing,
@@ -305,8 +311,20 @@ def test(tmp):
     with open(r("/var/lib/insert-ethers-shim/ledger.db"), "rb") as handle:
         check(handle.read() == ledger, "upgrade kept the ledger")
     check(os.path.exists(r("/var/lib/insert-ethers-shim/ledger.db-wal")), "upgrade kept the WAL")
-    if stand_in:
+    if "segbridged" in stand_ins:
         check(run([r("/usr/sbin/segbridged")]).strip() == "segbridged 0.1.1", "binary upgraded")
+    # the shipped configs are valid for the shipped programs (when they are real)
+    for program, config in (("/usr/sbin/segbridged", "segbridged.conf"),
+                            ("/usr/sbin/insert-ethers-shim", "insert-ethers-shim.conf")):
+        if os.path.basename(program) in stand_ins:
+            continue
+        result = subprocess.run([r(program), "--check", "-c", r("/etc/segbridge/" + config + ".rpmnew")
+                                 if os.path.exists(r("/etc/segbridge/" + config + ".rpmnew"))
+                                 else r("/etc/segbridge/" + config)],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                universal_newlines=True)
+        check(result.returncode == 0, "%s --check accepts the shipped %s: %s"
+              % (os.path.basename(program), config, result.stdout.strip()))
 
     rpm(root, "-e", "segbridge-rocks", "segbridge")
     log = systemctl_log(root)
