@@ -257,6 +257,8 @@ def test(tmp):
           and "\n%s/rocks/commands/sync\n" % SITELIB not in listing,
           "directories of rocks-sql / rocks-pylib are not claimed")
     check("/var/lib/insert-ethers-shim/ledger.db" not in listing, "ledger not in the package")
+    for prog in ("segbridged", "segbridgectl", "insert-ethers-shim"):
+        check("/usr/share/man/man8/%s.8" % prog in listing, "man page for %s" % prog)
     main_rpm = [p for p in old if os.path.basename(p).startswith("segbridge-0.1.0-")][0]
     configs = run(["rpm", "-qcp", "--dbpath", os.path.join(tmp, "q"), main_rpm]).split()
     check(configs == ["/etc/segbridge/insert-ethers-shim.conf", "/etc/segbridge/segbridged.conf"],
@@ -278,6 +280,12 @@ def test(tmp):
     check(stat.S_IMODE(os.stat(r("/var/lib/insert-ethers-shim")).st_mode) == 0o750,
           "state dir is 0750")
     check(os.path.exists(r("/usr/lib/systemd/system/insert-ethers-shim.service")), "units installed")
+    if "segbridged" not in stand_ins:
+        import gzip
+        page = r("/usr/share/man/man8/segbridged.8.gz")
+        text = gzip.open(page, "rt").read() if os.path.exists(page) else read(page[:-3])
+        check(text.startswith(".TH SEGBRIDGED 8") and "segbridged genkey" in text,
+              "man page is segbridged --help")
     pyc = r(SITELIB + "/rocks/commands/sync/segbridge/__init__.pyc")
     check(not os.path.exists(pyc), "ghost .pyc not installed as an empty file")
 
