@@ -28,7 +28,7 @@ class Command(rocks.commands.remove.command):
 
     <param type='string' name='nic'>
     The NIC that gets the private address back. Default: the ifcfg file
-    with BRIDGE=<bridge>.
+    with BRIDGE=(the bridge).
     </param>
 
     <example cmd='remove segbridge'>

@@ -42,10 +42,12 @@ class Command(rocks.commands.list.command):
             if entry.state == "registered" and entry.site:
                 nodes[entry.site] = nodes.get(entry.site, 0) + 1
 
+        # str(): JSON text is unicode on Python 2, and Rocks' endOutput measures
+        # non-str cells by their repr (u'...'), which would misalign the columns
         self.beginOutput()
         for site in status.sites:
-            self.addOutput(site.name, [
-                site.tap, site.state, site.endpoint or None,
+            self.addOutput(str(site.name), [
+                str(site.tap), str(site.state), str(site.endpoint) if site.endpoint else None,
                 segstatus.human_age(site.handshake_age),
                 segstatus.human_bytes(site.rx_bytes), segstatus.human_bytes(site.tx_bytes),
                 str(site.drops), str(len(site.macs)),
