@@ -255,11 +255,12 @@ class RocksRig:
     """Builds and drives the whole scenario. `tunnel` is "segbridged" or
     "veth-standin"; `shim` True/False; `node` "qemu" or "client" (fallback)."""
 
-    def __init__(self, tunnel="segbridged", shim=True, node="qemu", out=None, tag="e2e"):
+    def __init__(self, tunnel="segbridged", shim=True, node="qemu", out=None, on_stage=None, tag="e2e"):
         self.tunnel = tunnel
         self.use_shim = shim
         self.node_kind = node
         self.out = out or (lambda msg: None)
+        self.on_stage = on_stage or (lambda stage: None)
         self.watch = Watch()
         self.lab = RockLab(tag, self)
         self.dir = self.lab.dir
@@ -284,6 +285,7 @@ class RocksRig:
     def mark(self, name, t=None, detail=""):
         s = Stage(name, time.monotonic() if t is None else t, detail)
         self.stages.append(s)
+        self.on_stage(s)
         return s
 
     def stage(self, name):
@@ -507,8 +509,8 @@ class RocksRig:
             lease=self.p("run/lease-%s" % label)), 0o755)
         fetch = ("udhcpc -f -q -n -i eth0 -V %s -t %d -T 1 -A 1 -s %s && . %s && "
                  "echo \"lease $ip from $serverid, next-server $siaddr, file $boot_file\" && "
-                 "curl -sS --max-time 10 -o %s tftp://$siaddr/$boot_file && echo \"tftp ok $boot_file\" && "
-                 "curl -sS --max-time 10 -o %s -w 'http %%{http_code}\\n' '%s' && echo 'client done'") % (
+                 "curl -sSf --max-time 10 -o %s tftp://$siaddr/$boot_file && echo \"tftp ok $boot_file\" && "
+                 "curl -sSf --max-time 10 -o %s -w 'http %%{http_code}\\n' '%s' && echo 'client done'") % (
                      PXE_VENDOR_CLASS, tries, script, self.p("run/lease-%s" % label),
                      self.p("run/%s-bootfile" % label), self.p("run/%s-ks.cfg" % label), KS_URL)
         return ns.spawn(["timeout", str(timeout), "sh", "-c", fetch], name="udhcpc-%s" % label)
@@ -528,6 +530,14 @@ class RocksRig:
                                      "DHCPDISCOVER from the remote node on br0", alive)
         self.mark("DISCOVER seen on br0", t, line.split(" ", 1)[1])
         if not self.use_shim:
+            # Negative control: nobody announces the node, so it stays unknown.
+            time.sleep(min(8.0, left()))
+            n = len(self.watch.find_all("syslog", r"DHCPDISCOVER from %s via br0: network \S+: no free leases"
+                                        % macrx))
+            offers = self.watch.find_all("syslog", r"DHCPOFFER on \S+ to %s" % macrx)
+            if offers:
+                raise RigError("the node got an OFFER without being registered: %s" % offers[0][1])
+            self.mark("stuck: no free leases", detail="%d DISCOVERs answered 'no free leases', not registered" % n)
             return
         t, line, _ = self.watch.wait("syslog", r"dhcpd: DHCPDISCOVER from %s via %s" % (macrx, PRIVATE_DEVICE),
                                      left(), "the shim's announcement line", alive)
@@ -550,14 +560,18 @@ class RocksRig:
                                      left(), "the kickstart fetched over HTTP", alive)
         self.mark("kickstart fetched", t, line)
 
-    def discover_to_offer(self, mac=REMOTE_MAC):
-        """Seconds from the first DHCPDISCOVER dhcpd logged for mac to its first
-        DHCPOFFER, from rsyslog's microsecond timestamps."""
-        d = self.watch.first("syslog", r"^(\S+) \S+ dhcpd(?:\[\d+\])?: DHCPDISCOVER from %s via br0" % re.escape(mac))
-        o = self.watch.first("syslog", r"^(\S+) \S+ dhcpd(?:\[\d+\])?: DHCPOFFER on \S+ to %s" % re.escape(mac))
+    def discover_to_offer(self, mac=REMOTE_MAC, since=0.0):
+        """Seconds from the first DHCPDISCOVER dhcpd logged for mac (after the
+        monotonic time `since`) to its first DHCPOFFER, from rsyslog's
+        microsecond timestamps."""
+        macrx = re.escape(mac)
+        d = [h for h in self.watch.find_all("syslog", r"^(\S+) \S+ dhcpd(?:\[\d+\])?: DHCPDISCOVER from %s via br0"
+                                            % macrx) if h[0] >= since]
+        o = [h for h in self.watch.find_all("syslog", r"^(\S+) \S+ dhcpd(?:\[\d+\])?: DHCPOFFER on \S+ to %s"
+                                            % macrx) if h[0] >= since]
         if not d or not o:
             return None
-        return _rfc3339(o[2].group(1)) - _rfc3339(d[2].group(1))
+        return _rfc3339(o[0][2].group(1)) - _rfc3339(d[0][2].group(1))
 
     def registrations(self):
         """{mac: [names]} from the insert-ethers stand-in's own log."""
@@ -638,3 +652,52 @@ case "$1" in
 esac
 exit 0
 """
+
+
+def run_mission(rig, negative_control=True, remote_timeout=100):
+    """The whole scenario, in order; stages are recorded on `rig` as they are
+    observed. Returns a dict of what happened for the caller to print or
+    assert. Raises RigError at the first stage that does not happen."""
+    res = {}
+    rig.build()
+    rig.start_frontend()
+    rig.start_tunnel()
+
+    if negative_control:
+        # Without the shim nothing tells insert-ethers about nodes behind br0:
+        # dhcpd only logs "via br0 ... no free leases", which insert-ethers ignores.
+        p = rig.client_boot(rig.ln, "control", tries=3, timeout=20)
+        wait_until(lambda: not p.alive(), 25, what="control DHCP client to give up")
+        res["control_exit"] = p.popen.returncode
+        res["control_no_free_leases"] = len(rig.watch.find_all(
+            "syslog", r"DHCPDISCOVER from %s via br0: network \S+: no free leases" % re.escape(LOCAL_MAC)))
+        res["control_registered"] = LOCAL_MAC in rig.registrations()
+        rig.mark("control: no shim -> no free leases", detail="local node %s: %d DISCOVERs, udhcpc exit %d, "
+                 "registered: %s" % (LOCAL_MAC, res["control_no_free_leases"], p.popen.returncode,
+                                     res["control_registered"]))
+
+    if rig.use_shim:
+        rig.start_shim()
+    rig.boot_remote_node(timeout=remote_timeout + 20)
+    rig.follow_remote(timeout=remote_timeout)
+    res["discover_to_offer"] = rig.discover_to_offer(REMOTE_MAC)
+    if "qemu" in rig.procs:
+        res["node_console"] = rig.procs["qemu"].log()
+        rig.procs["qemu"].stop(timeout=5)
+
+    if rig.use_shim:
+        # The local rack: a node on eth0, same frontend, same shim.
+        local_start = time.monotonic()
+        p = rig.client_boot(rig.ln, "local", tries=20, timeout=60)
+        rig.watch.add("local", p.log_path)
+        t, _l, m = rig.watch.wait("insert-ethers", r"added (\S+) mac %s ip (\S+)" % re.escape(LOCAL_MAC), 40,
+                                  "insert-ethers to register the local node", p.alive)
+        rig.local_name, rig.local_ip = m.group(1), m.group(2)
+        rig.mark("local node registered", t, "%s = %s" % (rig.local_name, rig.local_ip))
+        t, line, _ = rig.watch.wait("local", r"^lease ", 30, "the local node's lease", p.alive)
+        rig.mark("local node lease", t, line)
+        t, line, _ = rig.watch.wait("local", r"^client done", 30, "the local node's TFTP + kickstart fetch",
+                                    p.alive)
+        rig.mark("local node kickstart fetched", t, "TFTP %s + HTTP kickstart.cgi 200" % BOOT_FILE)
+        res["local_discover_to_offer"] = rig.discover_to_offer(LOCAL_MAC, since=local_start)
+    return res
