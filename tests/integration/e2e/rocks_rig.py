@@ -97,16 +97,18 @@ exec "$@"
 SERVICE_DHCPD = r"""#!/bin/sh
 # usage: service-dhcpd start|stop|restart
 PIDFILE={pidfile}
+# A zombie counts as stopped: its reaper (not us) may take a while.
+alive() {{ [ -r "/proc/$1/stat" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }}
 running() {{
   [ -s "$PIDFILE" ] || return 1
   pid=$(cat "$PIDFILE")
-  [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = dhcpd ]
+  alive "$pid" && [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = dhcpd ]
 }}
 stop() {{
   if running; then
     kill "$pid"
     i=0
-    while kill -0 "$pid" 2>/dev/null; do
+    while alive "$pid"; do
       i=$((i + 1))
       if [ $i -eq 100 ]; then kill -9 "$pid"; fi
       if [ $i -gt 200 ]; then echo "service-dhcpd: $pid does not exit" >&2; exit 1; fi
