@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 
-from netlab import Scenario, require_root
+from netlab import Scenario, require_root, wait_until
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rocks_rig  # noqa: E402
@@ -163,14 +163,26 @@ def ledger_entries():
     return data
 
 
-def check_ledger():
+def ledger_by_mac():
     by_mac = {}
     for e in ledger_entries():
         by_mac.setdefault(e["mac"].lower(), []).append(e)
+    return by_mac
+
+
+def check_ledger():
+    # registered_check (the `rocks list host interface` stand-in, every 1 s)
+    # closes the loop: both MACs must reach "registered".
+    wait_until(lambda: all(e["state"] == "registered" for e in ledger_entries()
+                           if e["mac"].lower() in (REMOTE_MAC, LOCAL_MAC)) and len(ledger_by_mac()) >= 2,
+               15, interval=0.25, what="the shim to see both nodes registered")
+    by_mac = ledger_by_mac()
     need(len(by_mac.get(REMOTE_MAC, [])) == 1, "ledger rows for the remote node: %s" % by_mac.get(REMOTE_MAC))
     need(len(by_mac.get(LOCAL_MAC, [])) == 1, "ledger rows for the local node: %s" % by_mac.get(LOCAL_MAC))
     need(by_mac[REMOTE_MAC][0]["site"] == SITE, "remote node ledger site: %s" % by_mac[REMOTE_MAC][0])
     need(by_mac[LOCAL_MAC][0]["site"] == "local", "local node ledger site: %s" % by_mac[LOCAL_MAC][0])
+    for mac in (REMOTE_MAC, LOCAL_MAC):
+        need(by_mac[mac][0]["state"] == "registered", "ledger state for %s: %s" % (mac, by_mac[mac][0]))
 
 
 def check_tunnel_counters():
@@ -211,8 +223,14 @@ def check_cleanup():
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     need(not any(n in out for n in names), "namespaces left: %s" % out)
     if dhcpd_pid is not None:
-        need(not os.path.exists("/proc/%d" % dhcpd_pid) or
-             open("/proc/%d/comm" % dhcpd_pid).read().strip() != "dhcpd", "dhcpd %d still running" % dhcpd_pid)
+        try:
+            with open("/proc/%d/stat" % dhcpd_pid) as f:
+                stat = f.read()
+        except FileNotFoundError:
+            return
+        # A zombie awaiting its reaper (dhcpd runs detached, like a service) has exited.
+        need(stat.split(") ", 1)[1].split()[0] == "Z" or "(dhcpd)" not in stat,
+             "dhcpd %d still running: %s" % (dhcpd_pid, stat[:80]))
 
 
 sc.check("teardown removes namespaces and stops dhcpd", check_cleanup)
