@@ -61,6 +61,9 @@ def main():
 
     print("%ssegbridge demo%s: a remote compute node PXE-installs from a Rocks frontend across the tunnel"
           % (BOLD, RESET))
+    print("%sA Rocks-like frontend (dhcpd without range, TFTP, kickstart.cgi, rsyslog, insert-ethers) and a remote\n"
+          "site joined by segbridged over a 1500-MTU 'internet'; a qemu/iPXE node on the remote site PXE-boots and\n"
+          "insert-ethers-shim makes insert-ethers register it. All in private network namespaces.%s" % (DIM, RESET))
     if a.standin:
         print("%s!! STAND-IN MODE: a plain veth replaces segbridged, no insert-ethers-shim !!%s" % (RED, RESET))
     if node == "client":

@@ -557,7 +557,13 @@ class RocksRig:
         self.mark("ACK", t, line.split(" ", 1)[1])
         t, line, _ = self.watch.wait("syslog", r"in\.tftpd\[\d+\]: RRQ from %s filename (\S+)" % ipx, left(),
                                      "the boot file fetched over TFTP", alive)
-        self.mark("TFTP boot file", t, line.split(" ", 1)[1])
+        detail = line.split(" ", 1)[1]
+        ack = self.stage("ACK")
+        if self.node_kind == "qemu" and ack and t - ack.t > 5:
+            # Seen on the wire: iPXE's `autoboot` first waits for an IPv6 router
+            # advertisement (router solicitations for ~13 s); a Rocks private net has none.
+            detail += "  [iPXE waited for IPv6 autoconfiguration first]"
+        self.mark("TFTP boot file", t, detail)
         t, line, _ = self.watch.wait("access", r"^%s .*\"GET /install/sbin/kickstart\.cgi\S* HTTP/1\.\d\" 200 " % ipx,
                                      left(), "the kickstart fetched over HTTP", alive)
         self.mark("kickstart fetched", t, line)
