@@ -468,11 +468,12 @@ class RocksRig:
             raise RigError("insert-ethers-shim --check:\n%s%s" % (r.stdout, r.stderr))
         self.shim = shim
         self.procs["shim"] = self.fe.spawn([shim, "-c", self.shim_conf], name="insert-ethers-shim")
-        time.sleep(0.5)
-        if not self.procs["shim"].alive():
-            raise RigError("insert-ethers-shim exited:\n%s" % self.procs["shim"].log()[-2000:])
-        self.out("insert-ethers-shim sniffing br0, feeding syslog %s, ledger %s" % (
-            self.sock, self.p("var/lib/insert-ethers-shim.db")))
+        self.watch.add("shim", self.procs["shim"].log_path)
+        self.watch.wait("shim", r"capturing DHCP requests on br0", 10, "insert-ethers-shim to capture on br0",
+                        alive=self.procs["shim"].alive)
+        topo = self.watch.first("shim", r"topology on br0: (.*)")
+        self.out("insert-ethers-shim capturing on br0, announcing via syslog %s; %s" % (
+            self.sock, topo[2].group(1) if topo else "(no topology line)"))
 
     def shim_list(self):
         r = self.fe.run([self.shim, "-c", self.shim_conf, "list", "--json"], timeout=10)
