@@ -55,7 +55,6 @@ std::optional<Endpoint> Endpoint::from_sockaddr(const sockaddr* addr, socklen_t 
 
 std::optional<Endpoint> Endpoint::from_literal(std::string_view ip, std::uint16_t port) {
   std::string s(ip);
-  Endpoint e;
   sockaddr_in v4{};
   if (inet_pton(AF_INET, s.c_str(), &v4.sin_addr) == 1) {
     v4.sin_family = AF_INET;
