@@ -71,6 +71,11 @@ def check_tunnel():
         st = rig.status(ns, sock)
         need(st is not None, "segbridgectl status failed on %s" % ns.name)
         need([p["state"] for p in st["peers"]] == ["established"], "peers not established: %s" % st["peers"])
+    # The spoke built the site's bridge with the node's port and its own tap.
+    ports = {l["ifname"] for l in rig.gw.link_json() if l.get("master") == "br0"}
+    need(ports == {rig.remote_port, "sb-frontend"}, "site1 br0 ports: %s" % ports)
+    ports = {l["ifname"] for l in rig.fe.link_json() if l.get("master") == "br0"}
+    need(ports == {"eth0", "sb-" + SITE}, "frontend br0 ports: %s" % ports)
     hub = rig.status(rig.fe, rig.hub_sock)
     need(hub["role"] == "hub" and hub["peers"][0]["name"] == SITE, "hub status: %s" % hub)
     need(hub["peers"][0]["tap"] == "sb-" + SITE, "hub tap: %s" % hub["peers"][0])

@@ -272,6 +272,7 @@ class RocksRig:
         self.procs = {}
         self.dhcpd_started = False
         self.remote_ip = None
+        self.remote_port = "pxe0" if node == "qemu" else "node0"
         for d in ("bin", "etc", "run", "dev-empty", "var/log", "var/lock", "var/lib",
                   "var/spool/rsyslog", "tftpboot", "httpd"):
             os.makedirs(self.p(d), exist_ok=True)
@@ -333,7 +334,15 @@ class RocksRig:
         fe.run("ip addr add %s/16 dev br0" % FRONTEND_IP)
         fe.run("ip addr add %s/24 dev wan0" % WAN_HUB)
         gw.run("ip addr add %s/24 dev wan0" % WAN_SPOKE)
-        gw.run("ip link add br0 type bridge stp_state 0 forward_delay 0 && ip link set br0 up")
+        # The remote segment's port for the compute node: a tap for qemu, or a
+        # veth to a client namespace (fallback). segbridged (spoke) creates the
+        # site's br0 and enslaves it (bridge_ports).
+        if self.node_kind == "qemu":
+            gw.run("ip tuntap add dev %s mode tap && ip link set %s up" % (self.remote_port, self.remote_port))
+        else:
+            self.rn = self.lab.netns("rn")
+            self.lab.veth(self.gw, self.remote_port, self.rn, "eth0")
+            self.rn.run("ip link set eth0 down && ip link set eth0 address %s && ip link set eth0 up" % REMOTE_MAC)
         ln.run("ip link set eth0 down && ip link set eth0 address %s && ip link set eth0 up" % LOCAL_MAC)
         wait_until(lambda: fe.ok("ping -c1 -W1 %s" % WAN_SPOKE), 10, what="WAN reachable")
         self.out("namespaces: frontend %s (br0 %s/16 = eth0 + tunnel taps, wan0 %s), "
@@ -412,7 +421,8 @@ class RocksRig:
             # frontend's br0, named like the hub's tap so port attribution matches.
             self.lab.veth(self.fe, "sb-" + SITE, self.gw, "sb-frontend")
             self.fe.run("ip link set sb-%s master br0" % SITE)
-            self.gw.run("ip link set sb-frontend master br0")
+            self.gw.run("ip link add br0 type bridge stp_state 0 forward_delay 0 && ip link set br0 up")
+            self.gw.run("ip link set sb-frontend master br0 && ip link set %s master br0" % self.remote_port)
             self.mark("tunnel up", detail="STAND-IN veth (not segbridged)")
             return
         ctl = netlab.binary("daemon/segbridgectl")
@@ -424,7 +434,8 @@ class RocksRig:
         self._write("etc/segbridged-hub.conf", HUB_CONF.format(
             listen="%s:%d" % (WAN_HUB, TUNNEL_PORT), sock=self.hub_sock, psk=self.p("etc/psk"), site=SITE))
         self._write("etc/segbridged-spoke.conf", SPOKE_CONF.format(
-            site=SITE, sock=self.spoke_sock, psk=self.p("etc/psk"), endpoint="%s:%d" % (WAN_HUB, TUNNEL_PORT)))
+            site=SITE, sock=self.spoke_sock, psk=self.p("etc/psk"), endpoint="%s:%d" % (WAN_HUB, TUNNEL_PORT),
+            port=self.remote_port))
         for conf in ("etc/segbridged-hub.conf", "etc/segbridged-spoke.conf"):
             r = subprocess.run([daemon, "--check", "-c", self.p(conf)], capture_output=True, text=True)
             if r.returncode != 0:
@@ -483,22 +494,17 @@ class RocksRig:
     def boot_remote_node(self, timeout=120):
         """Start the remote compute node; returns at once (watch the stages)."""
         if self.node_kind == "qemu":
-            self.gw.run("ip tuntap add dev pxe0 mode tap && ip link set pxe0 master br0 && ip link set pxe0 up")
             qemu_log = self.p("var/log/qemu-console.log")
             self.procs["qemu"] = self.gw.spawn(
                 ["timeout", "--kill-after=5", str(timeout), "qemu-system-x86_64", "-machine", "accel=tcg",
                  "-m", "96", "-smp", "1", "-nographic", "-no-reboot", "-boot", "n",
-                 "-netdev", "tap,id=n0,ifname=pxe0,script=no,downscript=no",
+                 "-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no" % self.remote_port,
                  "-device", "virtio-net-pci,netdev=n0,mac=%s" % REMOTE_MAC],
                 name="qemu")
             self.watch.add("node", self.procs["qemu"].log_path)
-            self.out("remote node: qemu-system-x86_64 (TCG) + Debian iPXE ROM, NIC %s on tap pxe0 in %s's br0"
-                     % (REMOTE_MAC, SITE))
+            self.out("remote node: qemu-system-x86_64 (TCG) + Debian iPXE ROM, NIC %s on tap %s in %s's br0"
+                     % (REMOTE_MAC, self.remote_port, SITE))
         else:
-            self.rn = self.lab.netns("rn")
-            self.lab.veth(self.gw, "node0", self.rn, "eth0")
-            self.gw.run("ip link set node0 master br0")
-            self.rn.run("ip link set eth0 down && ip link set eth0 address %s && ip link set eth0 up" % REMOTE_MAC)
             self.procs["remote-client"] = self.client_boot(self.rn, "remote", timeout=timeout)
             self.watch.add("node", self.procs["remote-client"].log_path)
             self.out("remote node: FALLBACK (no qemu/iPXE here): udhcpc + TFTP + HTTP fetch in namespace %s"
@@ -619,12 +625,15 @@ log_level = "info"
 name = "{site}"
 """
 
-SPOKE_CONF = """# segbridged on the remote site's gateway: a spoke of the frontend.
+SPOKE_CONF = """# segbridged on the remote site's gateway: a spoke of the frontend. It creates
+# the site's br0 (PXE-safe) with the compute node's port in it.
 [daemon]
 name = "{site}"
 role = "spoke"
 bridge = "br0"
-create_bridge = false
+create_bridge = true
+remove_bridge_on_exit = true
+bridge_ports = ["{port}"]
 control_socket = "{sock}"
 path_mtu = 1500
 psk_file = "{psk}"
