@@ -4,12 +4,11 @@ for segbridge's end-to-end demo (scripts/demo.py) and integration test
 
 Topology (the recommended hub topology, docs/ARCHITECTURE.md "End to end"):
 
-  local node ns            frontend ns                                  site gateway ns
-  eth0 ─────────── eth0 ┐                                        ┌ tap pxe0 ── qemu (iPXE, -boot n)
-  (udhcpc)              ├ br0 10.1.1.1/16                         │
-                 sb-<site> ┘ (segbridged hub tap)   br0 ──────────┤
-                                                                  └ sb-frontend (segbridged spoke tap)
-                 wan0 192.0.2.1/24 ══════ 1500-MTU veth "WAN" ══════ wan0 192.0.2.2/24
+  local node ns        frontend ns                            site1 gateway ns
+  eth0 ──────── eth0 ─┐                                      ┌─ tap pxe0 ── qemu (iPXE, -boot n)
+  (udhcpc)            ├─ br0 10.1.1.1/16                     ├─ br0 (created by segbridged)
+            sb-site1 ─┘  (segbridged hub tap)   (spoke tap)  └─ sb-frontend
+              wan0 192.0.2.1/24 ════ 1500-MTU veth "WAN" ════ wan0 192.0.2.2/24
 
 Frontend services, all real and all confined to the rig's namespaces and temp
 dir: rsyslogd (its own imuxsock socket, traditional-format messages file),
@@ -20,12 +19,10 @@ stand-in and `rocks list host interface` stand-in (this directory), and the
 insert-ethers-shim. The remote site runs segbridged as a spoke.
 """
 
-import ipaddress
 import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
