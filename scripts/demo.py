@@ -88,6 +88,15 @@ def main():
                 "%.2fs" % d2o if d2o is not None else "n/a"))
             if res.get("local_discover_to_offer") is not None:
                 print("  local node first DISCOVER -> OFFER: %.2fs" % res["local_discover_to_offer"])
+            console = res.get("node_console")
+            if console:
+                keep = ("Configuring", "net0:", "Next server", "Filename", "tftp://", "http://", "segbridge-e2e")
+                lines = [rocks_rig.ANSI.sub("", line).strip() for line in console.splitlines()]
+                print()
+                print("%sThe remote node's console (qemu serial, iPXE):%s" % (BOLD, RESET))
+                for line in lines:
+                    if line.startswith(keep) and "ipxe.org" not in line:
+                        print("  " + line)
             print()
             print("%sRegistered by insert-ethers (rocks list host interface):%s" % (BOLD, RESET))
             for host, _sub, dev, mac, ip, _n, _ks in rig.db_interfaces():

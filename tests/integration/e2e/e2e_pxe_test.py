@@ -120,6 +120,10 @@ def check_remote_boot_artifacts():
         console = res.get("node_console", "")
         need("segbridge-e2e: KICKSTART FETCHED" in console, "iPXE console lacks the kickstart fetch:\n%s"
              % console[-1500:])
+        # iPXE itself reports the lease from the frontend's dhcpd and the boot file.
+        need("net0: %s/255.255.0.0 gw %s" % (ip, FRONTEND_IP) in console, "iPXE lease line missing")
+        need("Next server: %s" % FRONTEND_IP in console and "Filename: %s" % BOOT_FILE in console,
+             "iPXE next-server/filename lines missing")
 
 
 def check_local_node():

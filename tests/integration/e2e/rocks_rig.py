@@ -509,11 +509,12 @@ class RocksRig:
         self.node_started = time.monotonic()
 
     def client_boot(self, ns, label, tries=20, timeout=60):
-        """A real DHCP client (busybox udhcpc, sending a PXE vendor class) that
+        """A real DHCP client (busybox udhcpc, sending the PXE vendor class and
+        client architecture 0 = x86 BIOS, options 60 and 93, as a PXE ROM does) that
         then fetches the boot file over TFTP and the kickstart over HTTP."""
         script = self._write("bin/udhcpc-%s.sh" % label, UDHCPC_SCRIPT.format(
             lease=self.p("run/lease-%s" % label)), 0o755)
-        fetch = ("udhcpc -f -q -n -i eth0 -V %s -t %d -T 1 -A 1 -s %s && . %s && "
+        fetch = ("udhcpc -f -q -n -i eth0 -V %s -x 0x5d:0000 -t %d -T 1 -A 1 -s %s && . %s && "
                  "echo \"lease $ip from $serverid, next-server $siaddr, file $boot_file\" && "
                  "curl -sSf --max-time 10 -o %s tftp://$siaddr/$boot_file && echo \"tftp ok $boot_file\" && "
                  "curl -sSf --max-time 10 -o %s -w 'http %%{http_code}\\n' '%s' && echo 'client done'") % (
