@@ -116,6 +116,10 @@ def check_remote_boot_artifacts():
     acc = [line for _t, line in rig.watch.lines("access") if line.startswith(ip + " ")]
     need(any(line.split()[8] == "200" and "/install/sbin/kickstart.cgi" in line for line in acc),
          "no 200 kickstart.cgi from %s in access_log: %s" % (ip, acc))
+    # insert-ethers' listenKs() view of the same request: the node shows "(*)".
+    need(rig.watch.first("insert-ethers", r"kickstart %s %s status 200" % (re.escape(rig.remote_name),
+                                                                           re.escape(ip))),
+         "insert-ethers stand-in did not see %s's kickstart" % rig.remote_name)
     if node == "qemu":
         console = res.get("node_console", "")
         need("segbridge-e2e: KICKSTART FETCHED" in console, "iPXE console lacks the kickstart fetch:\n%s"
@@ -190,6 +194,8 @@ def check_ledger():
     need(len(by_mac.get(LOCAL_MAC, [])) == 1, "ledger rows for the local node: %s" % by_mac.get(LOCAL_MAC))
     need(by_mac[REMOTE_MAC][0]["site"] == SITE, "remote node ledger site: %s" % by_mac[REMOTE_MAC][0])
     need(by_mac[LOCAL_MAC][0]["site"] == "local", "local node ledger site: %s" % by_mac[LOCAL_MAC][0])
+    need(by_mac[REMOTE_MAC][0]["port"] == "sb-" + SITE and by_mac[LOCAL_MAC][0]["port"] == "eth0",
+         "ledger ports: %s %s" % (by_mac[REMOTE_MAC][0]["port"], by_mac[LOCAL_MAC][0]["port"]))
     for mac in (REMOTE_MAC, LOCAL_MAC):
         need(by_mac[mac][0]["state"] == "registered", "ledger state for %s: %s" % (mac, by_mac[mac][0]))
 
