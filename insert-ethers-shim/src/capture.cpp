@@ -4,8 +4,12 @@
 
 namespace segbridge::shim {
 
+// Each `vlan` keyword shifts the offsets of everything after it in the whole
+// expression, not just its own clause: "... or (vlan and vlan and udp ...)"
+// after a "(vlan and udp ...)" clause would look for three tags (verified
+// with tcpdump on a bridge). Nesting keeps it at one and two tags.
 const char* const kDhcpRequestFilter =
-    "(udp dst port 67) or (vlan and udp dst port 67) or (vlan and vlan and udp dst port 67)";
+    "(udp dst port 67) or (vlan and (udp dst port 67 or (vlan and udp dst port 67)))";
 
 namespace {
 

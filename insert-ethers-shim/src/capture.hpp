@@ -12,7 +12,7 @@ struct pcap;
 namespace segbridge::shim {
 
 // Untagged, 802.1Q and QinQ DHCP requests. The untagged clause must come
-// first: every `vlan` keyword shifts the offsets of what follows it.
+// first: every `vlan` keyword shifts the offsets of all that follows it.
 extern const char* const kDhcpRequestFilter;
 
 struct CaptureOptions {

@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <filesystem>
+#include <system_error>
 
 namespace segbridge::shim {
 namespace {
@@ -119,6 +121,19 @@ std::string Statement::column_text(int index) {
 }
 
 Ledger::Ledger(const std::string& path, Mode mode) : path_(path) {
+  if (mode == Mode::create) {
+    // /var/lib/insert-ethers-shim on first start; never world-readable.
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    std::error_code ec;
+    if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+      std::filesystem::create_directories(parent, ec);
+      if (ec) throw LedgerError("cannot create directory '" + parent.string() + "' for the ledger: " + ec.message());
+      std::filesystem::permissions(
+          parent,
+          std::filesystem::perms::owner_all | std::filesystem::perms::group_read | std::filesystem::perms::group_exec,
+          ec);
+    }
+  }
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX;
   if (mode == Mode::create) flags |= SQLITE_OPEN_CREATE;
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);

@@ -470,11 +470,10 @@ std::map<std::string, std::uint64_t> ShimDaemon::all_counters() {
 
 void ShimDaemon::flush_counters(std::int64_t now) {
   next_counters_ms_ = now + config_.counters_interval_s * 1000;
-  static std::uint64_t last_invalid = 0;
   const std::uint64_t invalid = parse_counters_.invalid_total();
-  if (invalid != last_invalid) {
+  if (invalid != last_invalid_logged_) {
     std::ostringstream msg;
-    msg << "dropped " << (invalid - last_invalid) << " malformed DHCP frame(s) (totals:";
+    msg << "dropped " << (invalid - last_invalid_logged_) << " malformed DHCP frame(s) (totals:";
     for (std::size_t i = static_cast<std::size_t>(DropReason::first_invalid); i < kDropReasonCount; ++i) {
       if (parse_counters_.dropped[i]) {
         msg << ' ' << drop_reason_name(static_cast<DropReason>(i)) << '=' << parse_counters_.dropped[i];
@@ -482,7 +481,7 @@ void ShimDaemon::flush_counters(std::int64_t now) {
     }
     msg << ')';
     log::warning(msg.str());
-    last_invalid = invalid;
+    last_invalid_logged_ = invalid;
   }
   try {
     ledger_.save_counters(all_counters(), now);

@@ -83,6 +83,7 @@ class ShimDaemon {
   std::unique_ptr<Feeder> feeder_;
   std::vector<CaptureSlot> slots_;
   ParseCounters parse_counters_;
+  std::uint64_t last_invalid_logged_ = 0;
   std::map<std::string, std::uint64_t> counters_;
   std::vector<Sighting> sightings_;
   std::size_t sighting_count_ = 0;

@@ -84,6 +84,12 @@ TEST(Ledger, CreatesCurrentSchemaInWalMode) {
   EXPECT_TRUE(fs::exists(d.file("l.db-wal")));
 }
 
+TEST(Ledger, CreatesItsDirectory) {
+  TempDir d;
+  Ledger l(d.file("var/lib/shim/l.db"));
+  EXPECT_TRUE(fs::exists(d.file("var/lib/shim/l.db")));
+}
+
 TEST(Ledger, LifecycleDiscoveredAnnouncedRegistered) {
   TempDir d;
   Ledger l(d.file("l.db"));
@@ -292,12 +298,15 @@ TEST(LedgerCrash, SigkillNeverLosesACommittedRow) {
       }
     }
     ::close(fds[1]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 150));
+    // Wait for the first commit (slow under sanitizers), then kill at a
+    // random point of the write loop.
+    std::int32_t last = -1, n;
+    if (::read(fds[0], &n, sizeof n) == sizeof n) last = n;
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 150000));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
     ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << status;
-    std::int32_t last = -1, n;
     while (::read(fds[0], &n, sizeof n) == sizeof n) last = n;
     ::close(fds[0]);
     ASSERT_GE(last, 0) << "child committed nothing before the kill";
