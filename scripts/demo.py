@@ -116,8 +116,10 @@ def main():
     except RigError as e:
         print("%sdemo FAILED: %s%s" % (RED, e, RESET), flush=True)
         rig.lab.dump_logs(limit=1500)
-    except KeyboardInterrupt:
-        print("\ninterrupted")
+    except (KeyboardInterrupt, SystemExit):
+        # netlab's SIGINT/SIGTERM handler has already torn the rig down.
+        print("\ndemo interrupted: namespaces and processes removed", flush=True)
+        raise
     finally:
         out("cleaning up namespaces, dhcpd, qemu, daemons")
         rig.close()
