@@ -263,7 +263,6 @@ class RocksRig:
         self.watch = Watch()
         self.lab = RockLab(tag, self)
         self.dir = self.lab.dir
-        os.chmod(self.dir, 0o755)
         self.t0 = time.monotonic()
         self.stages = []
         self.procs = {}
