@@ -46,6 +46,10 @@ class Rig:
             # PXE-safe bridge: no STP, ports forward at once.
             gw.run("ip link add br0 type bridge stp_state 0 forward_delay 0 && "
                    "ip link set lan0 master br0 && ip link set br0 up")
+            # If br_netfilter is loaded, bridged frames would also traverse this
+            # namespace's (empty) iptables hooks; that cost is not the tunnel's.
+            gw.run("if [ -d /proc/sys/net/bridge ]; then sysctl -qw net.bridge.bridge-nf-call-iptables=0 "
+                   "net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0; fi")
 
     def namespaces(self):
         return (self.ha, self.ga, self.gb, self.hb)
