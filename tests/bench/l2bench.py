@@ -195,7 +195,11 @@ def run(args, lab):
                     log("  error: " + e)
     for t, _, entry in entries:
         if t.key == "openvpn" and entry["status"] == "ok" and t.daemons:
-            entry["negotiated_cipher"] = tunnels.openvpn_cipher_line(t.daemons[0])
+            # The column is only meaningful if the data channel really ran AES-256-GCM.
+            ciphers = {tunnels.openvpn_cipher_line(d) for d in t.daemons}
+            entry["negotiated_cipher"] = ",".join(sorted(c or "unknown" for c in ciphers))
+            if ciphers != {"AES-256-GCM"}:
+                errors.append("%s: data channel cipher was %s, not AES-256-GCM" % (t.label, entry["negotiated_cipher"]))
 
     versions = {"iperf3": tunnels._first_line(["iperf3", "--version"])}
     for _, _, entry in entries:
@@ -232,6 +236,7 @@ def smoke_check(results, table):
                         continue
                     if not reps or any(r.get(key) is None for r in reps):
                         problems.append("%s, offloads %s: no value for %s" % (t["label"], off, header))
+    problems += results["errors"]
     return problems
 
 
