@@ -116,6 +116,22 @@ def load_average():
         return " ".join(f.read().split()[:3])
 
 
+def command_line():
+    """The options that shape the numbers (not where the output went)."""
+    argv, shown, skip = sys.argv[1:], [], False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        if a in ("--out", "--notes"):
+            skip = True
+            continue
+        if a.startswith(("--out=", "--notes=")) or a == "--update-docs":
+            continue
+        shown.append(shlex.quote(a))
+    return " ".join(["tests/bench/l2bench.py"] + shown)
+
+
 def log(msg):
     print("[%s] %s" % (datetime.datetime.utcnow().strftime("%H:%M:%S"), msg), flush=True)
 
@@ -182,8 +198,10 @@ def run(args, lab):
         entries.append((t, r, entry))
 
     errors = []
+    loads = [float(load_before.split()[0])]
     for rep in range(args.reps):
         for offload in args.offloads:
+            loads.append(float(load_average().split()[0]))
             for t, r, entry in entries:
                 if entry["status"] != "ok":
                     continue
@@ -201,19 +219,19 @@ def run(args, lab):
             if ciphers != {"AES-256-GCM"}:
                 errors.append("%s: data channel cipher was %s, not AES-256-GCM" % (t.label, entry["negotiated_cipher"]))
 
-    versions = {"iperf3": tunnels._first_line(["iperf3", "--version"])}
-    for _, _, entry in entries:
-        if entry.get("version"):
-            versions[entry["label"]] = entry["version"]
+    versions = {"kernel": os.uname().release, "iperf3": tunnels._first_line(["iperf3", "--version"])}
+    for t, _, entry in entries:
+        if entry.get("version") and not t.kernel:
+            versions[t.key] = entry["version"]
     meta = dict(machine())
     meta.update({
         "title": "L2 tunnels, hosts at MTU 1500, WAN veth at MTU 1500 (%s)" % (
             datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")),
         "finished_utc": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
         "reps": args.reps, "tcp_seconds": args.tcp_seconds, "udp_seconds": args.udp_seconds,
-        "ping_count": args.ping_count, "smoke": args.smoke, "versions": versions,
+        "ping_count": args.ping_count, "smoke": args.smoke, "offloads": args.offloads, "versions": versions,
         "load_before": load_before, "load_after": load_average(), "wall_s": time.monotonic() - t0,
-        "command": "l2bench.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]), "notes": args.notes,
+        "command": command_line(), "notes": args.notes, "load_max": max(loads),
     })
     return {"meta": meta, "tunnels": [e for _, _, e in entries], "errors": errors}
 
@@ -248,14 +266,18 @@ def main(argv):
     os.makedirs(out, exist_ok=True)
     with Lab("l2b") as lab:
         results = run(args, lab)
-        table = report.markdown_table(results)
-        ratio_table = report.ratios(results)
-        png = os.path.join(out, "chart.png")
-        report.write_chart(results, png, lab.dir)
+    table = report.markdown_table(results)
+    ratio_table = report.ratios(results)
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(results, f, indent=1, sort_keys=True)
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write(table + "\n" + ("\n" + ratio_table + "\n" if ratio_table else ""))
+    png = os.path.join(out, "chart.png")
+    try:
+        report.write_chart(results, png, out)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+        results["errors"].append("chart: %s" % e)
+        png = None
     print()
     print(table)
     if ratio_table:
@@ -265,7 +287,9 @@ def main(argv):
         print("error: " + e)
     print("\nresults, table and chart in %s" % out)
 
-    if args.update_docs:
+    if args.update_docs and png is None:
+        print("not updating docs: the chart failed")
+    elif args.update_docs:
         docs = os.path.join(source_dir(), "docs")
         shutil.copyfile(png, os.path.join(docs, "benchmarks-l2.png"))
         block = report.generated_block(results, table, ratio_table, "benchmarks-l2.png")

@@ -54,8 +54,8 @@ def markdown_table(results):
     header = ["tunnel", "host offloads"] + [m[1] for m in METRICS]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for t in results["tunnels"]:
-        for off in OFFLOADS:
-            if t["status"] == "unavailable":
+        for off in results["meta"].get("offloads", OFFLOADS):
+            if t["status"] != "ok":
                 cells = [t["reason"]] + ["—"] * (len(METRICS) - 1)
             else:
                 reps = t["runs"].get(off, [])
@@ -105,13 +105,15 @@ def write_chart(results, png_path, workdir):
               ("udp_delivered_pps", 1e-3, "UDP 64 B delivered (kpkt/s)"),
               ("tcp1_cpu_s_per_gb", 1.0, "Tunnel CPU per GB (s), lower is better"))
     short = {"veth": "veth bridge", "vxlan": "VXLAN", "openvpn": "OpenVPN", "segbridged": "segbridged"}
+    has_data = [False] * len(panels)
     with open(data, "w") as f:
         for t in results["tunnels"]:
             row = ['"%s"' % short.get(t["key"], t["key"])]
-            for key, scale, _ in panels:
+            for i, (key, scale, _) in enumerate(panels):
                 for off in OFFLOADS:
                     s = summary([r.get(key) for r in t["runs"].get(off, [])]) if t["status"] == "ok" else None
                     row += ["%.6g" % (v * scale) for v in s] if s else ["NaN"] * 3
+                    has_data[i] = has_data[i] or s is not None
             f.write(" ".join(row) + "\n")
     script = os.path.join(workdir, "chart.gp")
     lines = [
@@ -130,6 +132,10 @@ def write_chart(results, png_path, workdir):
     for i, (_, _, title) in enumerate(panels):
         c = 2 + i * 6
         lines.append('set title "%s"' % title)
+        if not has_data[i]:  # gnuplot refuses a histogram without a single point
+            lines += ['set yrange [0:1]', 'set label 1 "no data" at graph 0.5,0.5 center', 'plot NaN notitle',
+                      'unset label 1', 'set yrange [0:*]']
+            continue
         lines.append('plot "%s" using %d:%d:%d:xtic(1) title "host offloads on" lc rgb "#3b75af", '
                      '"" using %d:%d:%d title "host offloads off" lc rgb "#ef8636"'
                      % (data, c, c + 1, c + 2, c + 3, c + 4, c + 5))
@@ -148,8 +154,8 @@ def generated_block(results, table, ratio_table, chart_rel):
     m = results["meta"]
     out = [BEGIN_MARK, "",
            "### Latest run: %s" % m["finished_utc"], "",
-           "* Machine: %s, %d CPUs, kernel %s; load average %s before, %s after." % (
-               m["cpu_model"], m["nproc"], m["kernel"], m["load_before"], m["load_after"]),
+           "* Machine: %s, %d CPUs, kernel %s; load average %s before, %s after, 1-min peak %.2f." % (
+               m["cpu_model"], m["nproc"], m["kernel"], m["load_before"], m["load_after"], m.get("load_max", 0.0)),
            "* Versions: %s." % "; ".join("%s: %s" % kv for kv in m["versions"].items()),
            "* Method: %d repetitions, interleaved across tunnels; TCP %ss per test, UDP %ss, "
            "RTT = median of %d pings at 10 ms; cells are median (min–max). Wall time %.0fs." % (
