@@ -157,7 +157,7 @@ def main(argv):
             for gw in ("gA", "gB"):
                 data = os.path.join(out, "perf-%s.data" % gw)
                 reports = []
-                for sort, limit in (("tid", "0.5"), ("tid,dso", "1"), ("dso,symbol", "0.7")):
+                for sort, limit in (("tid", "0.5"), ("tid,dso", "1"), ("tid,symbol", "1.5"), ("dso,symbol", "0.7")):
                     rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "-g", "none",
                                           "--sort", sort, "--percent-limit", limit],
                                          capture_output=True, text=True, timeout=120).stdout
@@ -165,7 +165,7 @@ def main(argv):
                 path = os.path.join(out, "perf-%s.txt" % gw)
                 with open(path, "w") as f:
                     f.write("\n\n".join(reports) + "\n")
-                print("\nperf, %s, by thread, thread+object, object+symbol (%s):" % (gw, path))
+                print("\nperf, %s, by thread, thread+object, thread+symbol, object+symbol (%s):" % (gw, path))
                 print("\n\n".join(reports))
     return 0
 
