@@ -211,7 +211,9 @@ def run(args, lab):
                 errors += errs
                 for e in errs:
                     log("  error: " + e)
-    for t, _, entry in entries:
+    for t, r, entry in entries:
+        if entry["status"] == "ok":
+            entry["final_state"] = t.final_state(r)
         if t.key == "openvpn" and entry["status"] == "ok" and t.daemons:
             # The column is only meaningful if the data channel really ran AES-256-GCM.
             ciphers = {tunnels.openvpn_cipher_line(d) for d in t.daemons}

@@ -49,6 +49,10 @@ class Tunnel:
     def start(self, rig, workdir):
         raise NotImplementedError
 
+    def final_state(self, rig):
+        """Anything the daemons report about themselves after the run (for results.json)."""
+        return None
+
 
 class PlainBridge(Tunnel):
     """The ceiling: the two gateway bridges joined directly by a veth (no tunnel)."""
@@ -202,6 +206,17 @@ class Segbridged(Tunnel):
 
         wait_until(established, READY_TIMEOUT, interval=0.2, what="segbridged spoke: peer established")
         wait_for_hosts_to_ping(rig)
+        self._ctl, self._socks = ctl_bin, socks
+
+    def final_state(self, rig):
+        state = {}
+        for gw in rig.gateways():
+            r = gw.run([self._ctl, "-s", self._socks[gw.name], "status", "--json"], check=False, timeout=5)
+            try:
+                state[gw.name.rsplit("-", 1)[1]] = json.loads(r.stdout)
+            except ValueError:
+                state[gw.name.rsplit("-", 1)[1]] = {"error": (r.stdout + r.stderr).strip()[-500:]}
+        return state
 
 
 ALL = (PlainBridge, KernelVxlan, OpenVpnTap, Segbridged)
