@@ -18,6 +18,7 @@ Example:
   tests/bench/l2profile.py --tunnel openvpn --load tcp1 --tool perf
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -62,7 +63,7 @@ def start_load(r, load, seconds):
     server = r.hb.spawn(["iperf3", "-s", "-1", "-B", rigmod.HOST_B_IP], name="iperf3-server")
     time.sleep(0.5)
     args = {"tcp1": [], "tcp4": ["-P", "4"], "udp64": ["-u", "-l", "64", "-b", "0"]}[load]
-    client = r.ha.spawn(["iperf3", "-c", rigmod.HOST_B_IP, "-t", str(seconds)] + args, name="iperf3-client")
+    client = r.ha.spawn(["iperf3", "-c", rigmod.HOST_B_IP, "-t", str(seconds), "-J"] + args, name="iperf3-client")
     return server, client
 
 
@@ -118,6 +119,15 @@ def main(argv):
         client.stop()
         server.stop()
 
+        try:
+            rx = json.loads(client.log())["end"]["sum_received"]
+            if a.load == "udp64":
+                print("\nload: %.0f datagrams/s delivered, %.1f%% lost" % (
+                    (rx["packets"] - rx["lost_packets"]) / rx["seconds"], rx["lost_percent"]))
+            else:
+                print("\nload: %.2f Gbit/s received" % (rx["bits_per_second"] / 1e9))
+        except (ValueError, KeyError, ZeroDivisionError) as e:
+            print("\nload: no iperf3 result (%r)" % (e,))
         read = sum(tap1[n][1] - tap0[n][1] for n in tap0)   # tap TX: kernel → daemon
         wrote = sum(tap1[n][0] - tap0[n][0] for n in tap0)  # tap RX: daemon → kernel
         dgrams = sum(wan1[n][1] - wan0[n][1] for n in wan0)
@@ -157,7 +167,7 @@ def main(argv):
             for gw in ("gA", "gB"):
                 data = os.path.join(out, "perf-%s.data" % gw)
                 reports = []
-                for sort, limit in (("tid", "0.5"), ("tid,dso", "1"), ("tid,symbol", "1.5"), ("dso,symbol", "0.7")):
+                for sort, limit in (("pid", "0.5"), ("pid,dso", "1"), ("pid,symbol", "1.5"), ("dso,symbol", "0.7")):
                     rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "-g", "none",
                                           "--sort", sort, "--percent-limit", limit],
                                          capture_output=True, text=True, timeout=120).stdout
