@@ -9,11 +9,17 @@
 
 #include "endpoint.hpp"
 #include "segbridge/config_file.hpp"
+#include "segbridge/core/frame_filter.hpp"
 
 namespace segbridge::daemon {
 
 enum class Role { hub, spoke };
 const char* to_string(Role role);
+
+// noise_ik: site key pairs (default when private_key_file is set);
+// psk: the legacy shared-key handshake (default without private_key_file).
+enum class Handshake { noise_ik, psk };
+const char* to_string(Handshake handshake);
 
 inline constexpr std::uint16_t kDefaultPort = 7440;
 inline constexpr unsigned kMinPathMtu = 1280;  // IPv6 minimum link MTU
@@ -25,8 +31,11 @@ struct PeerConfig {
   std::optional<EndpointSpec> endpoint;  // spoke: the hub (required); hub: optional
   std::string psk_file;                  // resolved: the peer's own or the daemon's
   unsigned keepalive_s = 10;
-  std::optional<std::string> public_key;  // Noise IK identity (security work)
-  bool allow_dhcp_server = false;         // frame filter (security work)
+  std::optional<std::string> public_key;  // Noise IK: the peer's X25519 public key (base64)
+  // Frame filters on what this peer sends into the bridge (docs/SECURITY.md).
+  // Defaults depend on the role: a hub filters its spokes, a spoke lets the
+  // hub (the frontend's dhcpd) serve DHCP.
+  core::FrameFilterConfig filter;
 
   std::string tap_name() const { return "sb-" + name; }
   // Same settings (used by SIGHUP to decide whether a peer must be rebuilt).
@@ -45,6 +54,11 @@ struct DaemonConfig {
   std::string control_socket = "/run/segbridged/control.sock";
   unsigned path_mtu = 1500;
   std::string psk_file;
+  Handshake handshake = Handshake::noise_ik;
+  std::string private_key_file;  // Noise IK: this site's X25519 private key
+  std::string user;              // drop to this user after setup (empty: stay root)
+  std::string group;             // and this group (empty: the user's primary group)
+  std::vector<std::string> keep_capabilities{"CAP_NET_ADMIN"};
   std::string log_level = "info";
   bool syslog = false;
   std::vector<PeerConfig> peers;
@@ -61,7 +75,8 @@ std::optional<DaemonConfig> load_config_string(const std::string& text, const st
                                                config::Errors& errors);
 
 // Reads every key file the config names (as the daemon will at start) and
-// records each problem as "<config file>: peer 'x': <reason>".
+// records each problem as "<config file>: peer 'x': <reason>" (or
+// "<config file>: private_key_file: <reason>").
 void check_key_files(const DaemonConfig& config, config::Errors& errors);
 
 }  // namespace segbridge::daemon

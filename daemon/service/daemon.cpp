@@ -7,14 +7,23 @@
 
 #include "core_endpoint.hpp"
 #include "key_file.hpp"
+#include "os/privileges.hpp"
 #include "segbridge/core/aead.hpp"
 #include "segbridge/core/psk_handshake.hpp"
+#include "segbridge/crypto/key_file.hpp"
+#include "segbridge/crypto/noise_ik_handshaker.hpp"
 #include "segbridge/log.hpp"
 
 namespace segbridge::daemon {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
 
 std::uint64_t wall_clock_ns() {
   return static_cast<std::uint64_t>(
@@ -28,9 +37,17 @@ core::PeerConfig to_core_peer(const DaemonConfig& daemon, const PeerConfig& peer
   c.name = peer.name;
   c.credentials.name = peer.name;  // PSK mode: the name the peer's daemon sends
   std::string error;
-  auto key = read_key_file(peer.psk_file, error);
-  if (!key) throw std::runtime_error("peer '" + peer.name + "': " + error);
-  c.credentials.psk = *key;
+  if (daemon.handshake == Handshake::noise_ik) {
+    auto pub = peer.public_key ? crypto::public_key_from_base64(*peer.public_key) : std::nullopt;
+    if (!pub) throw std::runtime_error("peer '" + peer.name + "': no valid public_key");
+    c.credentials.public_key = core::SecretKey(pub->data());
+  }
+  // PSK mode: the key; Noise IK: optional, mixed in as psk2.
+  if (daemon.handshake == Handshake::psk || !peer.psk_file.empty()) {
+    auto key = read_key_file(peer.psk_file, error);
+    if (!key) throw std::runtime_error("peer '" + peer.name + "': " + error);
+    c.credentials.psk = *key;
+  }
   if (peer.endpoint) {
     std::string err;
     auto ep = resolve(*peer.endpoint, AF_UNSPEC, err);
@@ -47,6 +64,18 @@ core::PeerConfig to_core_peer(const DaemonConfig& daemon, const PeerConfig& peer
     c.persistent = peer.endpoint.has_value();
   }
   return c;
+}
+
+std::unique_ptr<core::Handshaker> make_handshaker(const DaemonConfig& c) {
+  if (c.handshake == Handshake::psk) {
+    log::notice("handshake: legacy PSK mode (docs/SECURITY.md: prefer Noise IK with private_key_file)");
+    return std::make_unique<core::PskHandshaker>(c.name, core::locally_available_aeads(), wall_clock_ns);
+  }
+  // The private key goes straight into locked memory; it is never re-read.
+  crypto::SecretKey key = crypto::load_key_file(c.private_key_file, "private key", crypto::KeyFilePolicy{::geteuid()});
+  auto h = std::make_unique<crypto::NoiseIkHandshaker>(std::move(key));
+  log::notice("handshake: Noise IK, public key " + crypto::key_to_base64(h->public_key().data()));
+  return h;
 }
 
 std::unique_ptr<UdpSocket> open_socket(const DaemonConfig& c) {
@@ -81,9 +110,7 @@ Daemon::Daemon(DaemonConfig config, bool debug)
     socket_ = open_socket(config_);
     core::DeviceConfig dc;
     dc.path_mtu = config_.path_mtu;
-    auto handshaker =
-        std::make_unique<core::PskHandshaker>(config_.name, core::locally_available_aeads(), wall_clock_ns);
-    device_ = std::make_unique<core::Device>(dc, std::move(handshaker));
+    device_ = std::make_unique<core::Device>(dc, make_handshaker(config_));
     control_out_ = std::make_unique<core::DatagramBatch>(64, device_->max_datagram_size());
     control_send_ = std::make_unique<SendBatch>(64);
     tx_ = std::make_unique<TxPath>(*device_, *socket_, [this] { request_attention(); });
@@ -96,6 +123,14 @@ Daemon::Daemon(DaemonConfig config, bool debug)
     for (const auto& p : config_.peers) start_peer(p);
     control_ = std::make_unique<ControlServer>(io_, config_.control_socket,
                                                [this](const std::string& r) { return handle_request(r); });
+    // Everything that needs root exists now (bridge, taps, socket, control socket).
+    if (!config_.user.empty()) {
+      os::drop_privileges({config_.user, config_.group, config_.keep_capabilities});
+      log::notice("dropped privileges: running as " + config_.user + ", capabilities kept: " +
+                  (config_.keep_capabilities.empty() ? std::string("none") : join(config_.keep_capabilities)));
+    } else {
+      log::warning("running as root: set [daemon] user (e.g. \"nobody\") to drop privileges after start-up");
+    }
   } catch (...) {
     tx_.reset();
     rx_.reset();
@@ -162,7 +197,7 @@ void Daemon::start_peer(const PeerConfig& peer) {
     bridge_.remove_tap(peer.tap_name());
     throw std::runtime_error("peer '" + peer.name + "': " + error);
   }
-  auto port = std::make_shared<PeerPort>(core_peer, std::move(tap));
+  auto port = std::make_shared<PeerPort>(core_peer, std::move(tap), peer.filter);
   by_name_[peer.name] = port;
   peer_configs_[peer.name] = peer;
   publish_ports();
@@ -371,6 +406,11 @@ DaemonStatus Daemon::status() {
     add_drops(p.drops, snap);
     if (auto n = port->tap_write_failed.load(std::memory_order_relaxed)) p.drops["tap_write_failed"] = n;
     if (auto n = port->udp_send_failed.load(std::memory_order_relaxed)) p.drops["udp_send_failed"] = n;
+    const core::FilterCounters filtered = port->filter.counters();
+    for (std::size_t i = 0; i < core::kFilterRuleCount; ++i) {
+      if (filtered.dropped[i])
+        p.drops[std::string(core::filter_rule_name(static_cast<core::FilterRule>(i)))] = filtered.dropped[i];
+    }
     auto range = macs_by_port.equal_range(p.tap);
     for (auto it = range.first; it != range.second; ++it) p.macs.push_back(it->second);
     s.peers.push_back(std::move(p));
