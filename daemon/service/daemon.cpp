@@ -269,11 +269,26 @@ void Daemon::reload() {
   for (const auto& p : next->peers) {
     auto old = peer_configs_.find(p.name);
     if (old != peer_configs_.end() && old->second.same_as(p)) continue;
-    if (old != peer_configs_.end()) stop_peer(p.name);
+    if (old != peer_configs_.end()) {
+      // Only the frame filters changed: apply them in place, keeping the
+      // peer's tap and session (and its traffic) untouched.
+      PeerConfig with_new_filter = old->second;
+      with_new_filter.filter = p.filter;
+      if (with_new_filter.same_as(p)) {
+        by_name_.at(p.name)->filter.update(p.filter);
+        old->second = p;
+        log::info("peer " + p.name + ": frame filters updated");
+        continue;
+      }
+      stop_peer(p.name);
+    }
     try {
       start_peer(p);
     } catch (const std::exception& e) {
-      log::error(std::string("reload: ") + e.what());
+      log::error(std::string("reload: ") + e.what() +
+                 (config_.user.empty() ? ""
+                                       : " (segbridged runs as '" + config_.user +
+                                             "': new taps need /dev/net/tun accessible to it; else restart)"));
     }
   }
   // Keep the daemon-wide settings that can change at run time.
