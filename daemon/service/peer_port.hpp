@@ -17,12 +17,12 @@
 namespace segbridge::daemon {
 
 struct PeerPort {
-  PeerPort(std::shared_ptr<core::Peer> p, TapDevice t, core::FrameFilterConfig filter_config)
-      : peer(std::move(p)), tap(std::move(t)), filter(std::move(filter_config)) {}
+  PeerPort(std::shared_ptr<core::Peer> p, TapDevice t, core::FrameFilterConfig f = {})
+      : peer(std::move(p)), tap(std::move(t)), filter(std::move(f)) {}
 
   std::shared_ptr<core::Peer> peer;
   TapDevice tap;
-  // RX thread: what a remote site may put on our LAN (rogue DHCP, forged syslog, ...).
+  // RX thread: what this peer may put into the bridge (docs/SECURITY.md §2.2).
   core::FrameFilter filter;
   // The tap was opened with IFF_VNET_HDR: every read/write carries a virtio_net_hdr.
   bool vnet_header = false;
