@@ -58,13 +58,31 @@ class SendBatch {
   bool failed(std::size_t i) const { return failed_[i] != 0; }
   void clear() { count_ = 0; }
 
+  // UDP GSO (UDP_SEGMENT, Linux >= 4.18): runs of equal-size datagrams to one
+  // destination leave as one send of up to kMaxGsoSegments. Switched off for
+  // good the first time the kernel or the egress device refuses it.
+  static constexpr std::size_t kMaxGsoSegments = 64;
+  static constexpr std::size_t kMaxGsoBytes = 65000;
+  void enable_gso(bool on) { gso_ = on; }
+  bool gso_enabled() const { return gso_; }
+  std::uint64_t gso_sends() const { return gso_sends_; }
+
  private:
   friend class UdpSocket;
+  union Control {
+    cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(std::uint16_t))];
+  };
   std::size_t count_ = 0;
   std::vector<iovec> iov_;
   std::vector<Endpoint> to_;
   std::vector<mmsghdr> msgs_;
   std::vector<std::uint8_t> failed_;
+  std::vector<std::size_t> first_;  // per message: first datagram
+  std::vector<std::size_t> span_;   // per message: datagrams in it
+  std::vector<Control> control_;
+  bool gso_ = false;
+  std::uint64_t gso_sends_ = 0;
 };
 
 struct SendResult {
@@ -100,6 +118,8 @@ class UdpSocket {
  private:
   UdpSocket(UniqueFd fd, int family) : fd_(std::move(fd)), family_(family) {}
   bool wait_writable(int timeout_ms);
+  // Sends datagrams [first, first+count) one per message (GSO fallback).
+  void send_plain(SendBatch& batch, std::size_t first, std::size_t count, SendResult& result);
 
   UniqueFd fd_;
   int family_ = AF_UNSPEC;
