@@ -52,7 +52,12 @@ UniqueFd make_socket(int family) {
 }  // namespace
 
 ReceiveBatch::ReceiveBatch(std::size_t count, std::size_t buffer_size)
-    : buffer_size_(buffer_size), storage_(count * buffer_size), iov_(count), addrs_(count), msgs_(count) {
+    : buffer_size_(buffer_size),
+      storage_(count * buffer_size),
+      iov_(count),
+      addrs_(count),
+      msgs_(count),
+      control_(count) {
   for (std::size_t i = 0; i < count; ++i) {
     iov_[i].iov_base = storage_.data() + i * buffer_size;
     iov_[i].iov_len = buffer_size;
@@ -68,9 +73,28 @@ void ReceiveBatch::reset() {
     h.msg_namelen = sizeof(sockaddr_storage);
     h.msg_iov = &iov_[i];
     h.msg_iovlen = 1;
+    h.msg_control = control_[i].buf;
+    h.msg_controllen = sizeof control_[i].buf;
     msgs_[i].msg_len = 0;
   }
   filled_ = 0;
+}
+
+std::size_t ReceiveBatch::segment_size(std::size_t i) const {
+  auto* h = const_cast<msghdr*>(&msgs_[i].msg_hdr);
+  for (cmsghdr* cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
+    if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO && cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int size = 0;
+      std::memcpy(&size, CMSG_DATA(cm), sizeof size);
+      return size > 0 ? static_cast<std::size_t>(size) : 0;
+    }
+  }
+  return 0;
+}
+
+bool UdpSocket::enable_gro() {
+  int on = 1;
+  return ::setsockopt(fd_.get(), SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
 }
 
 SendBatch::SendBatch(std::size_t capacity)

@@ -30,10 +30,17 @@ class ReceiveBatch {
   bool truncated(std::size_t i) const { return (msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0; }
   const sockaddr* source(std::size_t i) const { return reinterpret_cast<const sockaddr*>(&addrs_[i]); }
   socklen_t source_length(std::size_t i) const { return msgs_[i].msg_hdr.msg_namelen; }
+  // With UDP_GRO: message i holds several datagrams of this size (the last
+  // may be shorter); 0 = one datagram.
+  std::size_t segment_size(std::size_t i) const;
 
  private:
   friend class UdpSocket;
   void reset();  // before each recvmmsg: lengths back to full size
+  union Control {
+    cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int))];
+  };
 
   std::size_t buffer_size_;
   std::size_t filled_ = 0;
@@ -41,6 +48,7 @@ class ReceiveBatch {
   std::vector<iovec> iov_;
   std::vector<sockaddr_storage> addrs_;
   std::vector<mmsghdr> msgs_;
+  std::vector<Control> control_;
 };
 
 // Datagrams to send, pointing at caller-owned buffers (no copy). Capacity is
@@ -101,6 +109,9 @@ class UdpSocket {
   static UdpSocket open_for(const Endpoint& remote);
 
   int fd() const { return fd_.get(); }
+  // UDP_GRO (Linux >= 5.0): the kernel may hand over several datagrams of one
+  // sender as one message (ReceiveBatch::segment_size). False if unsupported.
+  bool enable_gro();
   int family() const { return family_; }
   Endpoint local_endpoint() const;
 
