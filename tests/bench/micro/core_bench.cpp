@@ -52,7 +52,8 @@ struct Pair {
 
   explicit Pair(AeadSet aeads) {
     SecretKey psk = SecretKey::random();
-    hub = std::make_unique<Device>(DeviceConfig{}, std::make_unique<PskHandshaker>("hub", aeads, [this] { return wall; }));
+    hub = std::make_unique<Device>(DeviceConfig{},
+                                   std::make_unique<PskHandshaker>("hub", aeads, [this] { return wall; }));
     spoke = std::make_unique<Device>(DeviceConfig{},
                                      std::make_unique<PskHandshaker>("sitea", aeads, [this] { return wall; }));
     PeerConfig a;

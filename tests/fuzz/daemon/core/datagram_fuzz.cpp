@@ -30,8 +30,8 @@ struct World {
     if (sodium_init() < 0) std::abort();
     std::uint8_t fixed[32] = {7};
     psk = SecretKey(fixed);
-    hub = std::make_unique<Device>(DeviceConfig{},
-                                   std::make_unique<PskHandshaker>("hub", locally_available_aeads(), [this] { return wall; }));
+    hub = std::make_unique<Device>(
+        DeviceConfig{}, std::make_unique<PskHandshaker>("hub", locally_available_aeads(), [this] { return wall; }));
     spoke = std::make_unique<Device>(
         DeviceConfig{}, std::make_unique<PskHandshaker>("sitea", locally_available_aeads(), [this] { return wall; }));
     PeerConfig a;

@@ -458,3 +458,36 @@ TEST_F(DeviceTest, RemovedPeerStopsAcceptingAtOnce) {
   EXPECT_EQ(receive(hub, d, spoke.address).drop, DropReason::unknown_index);
   EXPECT_TRUE(hub.device->peers().empty());
 }
+
+TEST_F(DeviceTest, UnconfirmedResponderSessionSurvivesAnotherHandshake) {
+  // The initiator completes handshake 1 and sends on it, but those packets are
+  // delayed past its next initiation. The responder must still accept them.
+  spoke.device->on_timer(now, spoke.out);
+  deliver(spoke);  // initiation 1 -> hub
+  deliver(hub);    // response 1 -> spoke: session 1 current, keepalive queued
+  ASSERT_EQ(spoke.peer->state(), PeerState::established);
+  auto f = frame_of(300, 5);
+  ASSERT_EQ(send(spoke, f).drop, DropReason::none);
+  std::vector<Bytes> delayed;
+  for (auto& d : spoke.out) delayed.emplace_back(d.data, d.data + d.size);  // keepalive + frame, held back
+  spoke.out.clear();
+  now += 2s;
+  spoke.device->initiate_handshake(*spoke.peer, now, spoke.out);
+  deliver(spoke);   // initiation 2 reaches the hub before anything sent under session 1
+  hub.out.clear();  // response 2 lost: the spoke keeps sending on session 1
+  for (auto& d : delayed) EXPECT_EQ(receive(hub, d, spoke.address).drop, DropReason::none);
+  ASSERT_EQ(hub.delivered.size(), 1u);
+  EXPECT_EQ(hub.delivered[0], f);
+}
+
+TEST_F(DeviceTest, HandshakeResponseCountsAsHearingFromThePeer) {
+  establish();
+  ASSERT_EQ(send(spoke, frame_of(60, 1)).drop, DropReason::none);
+  pump([](const Bytes&) { return true; });  // lost
+  tick(10s);
+  spoke.device->initiate_handshake(*spoke.peer, now, spoke.out);  // e.g. a rekey, answered
+  pump();
+  tick(kKeepaliveTimeout + kRekeyTimeout - 10s + 1s);
+  // The peer answered the handshake, so no dead-peer handshake is started.
+  EXPECT_EQ(spoke.peer->counters().get(Counter::handshakes_initiated), 2u);
+}
