@@ -1,0 +1,186 @@
+#include "config.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+
+#include <set>
+
+#include "key_file.hpp"
+#include "segbridge/log.hpp"
+#include "segbridge/tap_device.hpp"
+
+namespace segbridge::daemon {
+namespace {
+
+std::optional<EndpointSpec> read_endpoint(config::Section& s, const std::string& key) {
+  auto text = s.get_string(key);
+  if (!text) return std::nullopt;
+  std::string error;
+  auto spec = parse_endpoint(*text, error);
+  if (!spec) s.error(key, error);
+  return spec;
+}
+
+void read_daemon(config::Section& d, DaemonConfig& c) {
+  if (auto name = d.require_string("name")) {
+    if (name->empty() || name->size() > 64) d.error("name", "must be 1-64 characters");
+    c.name = *name;
+  }
+  c.role = d.get_choice("role", "hub", {"hub", "spoke"}) == "spoke" ? Role::spoke : Role::hub;
+  c.listen = read_endpoint(d, "listen");
+  c.bridge = d.get_string("bridge", c.bridge);
+  if (!valid_interface_name(c.bridge)) d.error("bridge", "'" + c.bridge + "' is not a valid interface name");
+  c.create_bridge = d.get_bool("create_bridge", c.create_bridge);
+  c.remove_bridge_on_exit = d.get_bool("remove_bridge_on_exit", c.remove_bridge_on_exit);
+  c.bridge_ports = d.get_string_array("bridge_ports");
+  std::set<std::string> seen_ports;
+  for (const auto& p : c.bridge_ports) {
+    if (!valid_interface_name(p)) d.error("bridge_ports", "'" + p + "' is not a valid interface name");
+    if (p.rfind("sb-", 0) == 0) d.error("bridge_ports", "'" + p + "': names starting with 'sb-' are the daemon's taps");
+    if (p == c.bridge) d.error("bridge_ports", "'" + p + "' is the bridge itself");
+    if (!seen_ports.insert(p).second) d.error("bridge_ports", "'" + p + "' is listed twice");
+  }
+  c.control_socket = d.get_string("control_socket", c.control_socket);
+  if (c.control_socket.empty() || c.control_socket.size() >= 108) {
+    d.error("control_socket", "must be a path of 1-107 characters (a unix socket path)");
+  }
+  c.path_mtu = static_cast<unsigned>(d.get_int("path_mtu", c.path_mtu, kMinPathMtu, kMaxPathMtu));
+  c.psk_file = d.get_string("psk_file", "");
+  c.log_level = d.get_string("log_level", c.log_level);
+  if (!log::parse_level(c.log_level))
+    d.error("log_level", "'" + c.log_level + "' is not one of: debug, info, notice, warning, error");
+  c.syslog = d.get_bool("syslog", c.syslog);
+  c.user = d.get_string("user", "");
+  c.group = d.get_string("group", "");
+  if (d.has("user") && c.user.empty()) d.error("user", "must not be empty (leave it out to stay root)");
+  if (!c.group.empty() && c.user.empty()) d.error("group", "only makes sense with 'user'");
+  d.finish();
+}
+
+PeerConfig read_peer(config::Section& p, const DaemonConfig& c) {
+  PeerConfig peer;
+  if (auto name = p.require_string("name")) {
+    peer.name = *name;
+    if (!valid_peer_name(peer.name)) {
+      p.error("name",
+              "'" + peer.name + "' must be 1-12 characters of a-z, 0-9 and '-' (not first); its tap is sb-<name>");
+    }
+  }
+  peer.endpoint = read_endpoint(p, "endpoint");
+  peer.psk_file = p.get_string("psk_file", c.psk_file);
+  peer.keepalive_s = static_cast<unsigned>(p.get_int("keepalive", peer.keepalive_s, 1, 3600));
+  peer.public_key = p.get_string("public_key");
+  // A spoke's only peer is the hub, where the cluster's DHCP server lives.
+  peer.allow_dhcp_server = p.get_bool("allow_dhcp_server", c.role == Role::spoke);
+  peer.allow_syslog = p.get_bool("allow_syslog", false);
+  for (const auto& text : p.get_string_array("allowed_source_macs")) {
+    if (auto mac = MacAddress::parse(text)) {
+      peer.allowed_source_macs.push_back(*mac);
+    } else if (auto oui = MacAddress::parse(text + ":00:00:00")) {
+      peer.allowed_ouis.push_back(oui->oui());
+    } else {
+      p.error("allowed_source_macs", "'" + text + "' is neither a MAC address nor an OUI (aa:bb:cc)");
+    }
+  }
+  for (const auto& v : p.get_int_array("allowed_ethertypes", 0, 0xFFFF)) {
+    peer.allowed_ethertypes.push_back(static_cast<std::uint16_t>(v));
+  }
+  return peer;
+}
+
+std::optional<DaemonConfig> load(const std::optional<toml::table>& table, const std::string& file,
+                                 config::Errors& errors) {
+  if (!table) return std::nullopt;
+  DaemonConfig c;
+  c.file = file;
+  config::Section root(*table, "", file, errors);
+  if (auto d = root.get_table("daemon")) {
+    read_daemon(*d, c);
+  } else if (!root.has("daemon")) {
+    errors.add(file, "missing [daemon] table");
+  }
+  std::set<std::string> names;
+  for (auto& p : root.get_array_of_tables("peer")) {
+    PeerConfig peer = read_peer(p, c);
+    if (!peer.name.empty() && !names.insert(peer.name).second) {
+      p.error("name", "peer '" + peer.name + "' is defined twice");
+    }
+    if (!peer.name.empty() && peer.name == c.name) {
+      p.error("name", "peer '" + peer.name + "' has this daemon's own name");
+    }
+    if (c.role == Role::spoke && !peer.endpoint && !p.has("endpoint")) {
+      p.error("endpoint", "a spoke's peer (the hub) needs an endpoint");
+    }
+    if (peer.psk_file.empty() && !p.has("psk_file")) {
+      p.error("psk_file", "no psk_file here or in [daemon]");
+    }
+    p.finish();
+    c.peers.push_back(std::move(peer));
+  }
+  if (c.role == Role::spoke && c.peers.size() > 1) {
+    errors.add(file, table->source(),
+               "a spoke has exactly one [[peer]] (the hub), found " + std::to_string(c.peers.size()));
+  }
+  if (c.role == Role::spoke && c.peers.empty()) errors.add(file, "a spoke needs one [[peer]]: the hub");
+  const toml::table* daemon_table = (*table)["daemon"].as_table();
+  if (c.role == Role::hub && !c.listen && daemon_table && !daemon_table->contains("listen")) {
+    errors.add(file, (*table)["daemon"].node()->source(), "a hub needs 'daemon.listen' (e.g. \"0.0.0.0:7440\")");
+  }
+  root.finish();
+  if (!errors.empty()) return std::nullopt;
+  return c;
+}
+
+}  // namespace
+
+const char* to_string(Role role) {
+  return role == Role::hub ? "hub" : "spoke";
+}
+
+bool valid_peer_name(const std::string& name) {
+  if (name.empty() || name.size() > kMaxPeerNameLength || name.front() == '-') return false;
+  for (char ch : name) {
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-')) return false;
+  }
+  return true;
+}
+
+bool PeerConfig::same_as(const PeerConfig& o) const {
+  auto ep = [](const std::optional<EndpointSpec>& e) { return e ? e->text : std::string(); };
+  return name == o.name && ep(endpoint) == ep(o.endpoint) && psk_file == o.psk_file && keepalive_s == o.keepalive_s &&
+         public_key == o.public_key && allow_dhcp_server == o.allow_dhcp_server && allow_syslog == o.allow_syslog &&
+         allowed_source_macs == o.allowed_source_macs && allowed_ouis == o.allowed_ouis &&
+         allowed_ethertypes == o.allowed_ethertypes;
+}
+
+const PeerConfig* DaemonConfig::find_peer(const std::string& peer_name) const {
+  for (const auto& p : peers)
+    if (p.name == peer_name) return &p;
+  return nullptr;
+}
+
+std::optional<DaemonConfig> load_config_file(const std::string& path, config::Errors& errors) {
+  return load(config::parse_file(path, errors), path, errors);
+}
+
+std::optional<DaemonConfig> load_config_string(const std::string& text, const std::string& name,
+                                               config::Errors& errors) {
+  return load(config::parse_string(text, name, errors), name, errors);
+}
+
+void check_references(const DaemonConfig& c, config::Errors& errors) {
+  std::set<std::string> checked;
+  for (const auto& p : c.peers) {
+    if (p.psk_file.empty() || !checked.insert(p.psk_file).second) continue;
+    std::string error;
+    if (!read_key_file(p.psk_file, error)) errors.add(c.file, "peer '" + p.name + "': " + error);
+  }
+  if (!c.user.empty() && ::getpwnam(c.user.c_str()) == nullptr) {
+    errors.add(c.file, "user '" + c.user + "' does not exist");
+  }
+  if (!c.group.empty() && ::getgrnam(c.group.c_str()) == nullptr) {
+    errors.add(c.file, "group '" + c.group + "' does not exist");
+  }
+}
+
+}  // namespace segbridge::daemon

@@ -1,0 +1,79 @@
+#pragma once
+// segbridged.conf (TOML, documented in docs/segbridged.conf.md): the typed
+// configuration and its validation. Every problem is collected with its
+// file:line:column so `segbridged --check` can list them all at once.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "endpoint.hpp"
+#include "segbridge/config_file.hpp"
+#include "segbridge/mac_address.hpp"
+
+namespace segbridge::daemon {
+
+enum class Role { hub, spoke };
+const char* to_string(Role role);
+
+inline constexpr std::uint16_t kDefaultPort = 7440;
+inline constexpr unsigned kMinPathMtu = 1280;  // IPv6 minimum link MTU
+inline constexpr unsigned kMaxPathMtu = 9216;
+inline constexpr std::size_t kMaxPeerNameLength = 12;  // "sb-" + 12 fits IFNAMSIZ-1
+
+struct PeerConfig {
+  std::string name;
+  std::optional<EndpointSpec> endpoint;  // spoke: the hub (required); hub: optional
+  std::string psk_file;                  // resolved: the peer's own or the daemon's
+  unsigned keepalive_s = 10;
+  std::optional<std::string> public_key;  // Noise IK identity (security work)
+  // Frame filter for frames received from this peer (core::FrameFilter).
+  bool allow_dhcp_server = false;                 // default: true for a spoke's hub, false on a hub
+  bool allow_syslog = false;                      // UDP to port 514 (forged dhcpd lines)
+  std::vector<MacAddress> allowed_source_macs;    // empty (and no OUIs): any
+  std::vector<std::uint32_t> allowed_ouis;        // "52:54:00" entries
+  std::vector<std::uint16_t> allowed_ethertypes;  // empty: any
+
+  std::string tap_name() const { return "sb-" + name; }
+  // Same settings (used by SIGHUP to decide whether a peer must be rebuilt).
+  bool same_as(const PeerConfig& other) const;
+};
+
+struct DaemonConfig {
+  std::string file;  // where it was read from
+  std::string name;
+  Role role = Role::hub;
+  std::optional<EndpointSpec> listen;
+  std::string bridge = "br0";
+  bool create_bridge = true;
+  bool remove_bridge_on_exit = false;
+  std::vector<std::string> bridge_ports;
+  std::string control_socket = "/run/segbridged/control.sock";
+  unsigned path_mtu = 1500;
+  std::string psk_file;
+  std::string log_level = "info";
+  bool syslog = false;
+  // Run as this user after set-up, keeping only CAP_NET_ADMIN (taps and the
+  // bridge on reload/shutdown) and CAP_DAC_READ_SEARCH (root-only key files
+  // on reload). Empty: stay root.
+  std::string user;
+  std::string group;
+  std::vector<PeerConfig> peers;
+
+  const PeerConfig* find_peer(const std::string& name) const;
+};
+
+// [a-z0-9-], 1..12 characters, not starting with '-'.
+bool valid_peer_name(const std::string& name);
+
+// Parses and validates. Returns nullopt if `errors` gained any entry.
+std::optional<DaemonConfig> load_config_file(const std::string& path, config::Errors& errors);
+std::optional<DaemonConfig> load_config_string(const std::string& text, const std::string& name,
+                                               config::Errors& errors);
+
+// What the file refers to outside itself: reads every key file (as the daemon
+// will at start) and looks up `user`/`group`; records each problem as
+// "<config file>: <what>: <reason>".
+void check_references(const DaemonConfig& config, config::Errors& errors);
+
+}  // namespace segbridge::daemon

@@ -1,0 +1,123 @@
+#include "rx_path.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <chrono>
+#include <system_error>
+
+#include "core_endpoint.hpp"
+#include "segbridge/log.hpp"
+
+namespace segbridge::daemon {
+namespace {
+
+int dup_or_throw(int fd) {
+  int d = ::dup(fd);
+  if (d < 0) throw std::system_error(errno, std::generic_category(), "dup UDP socket");
+  return d;
+}
+
+}  // namespace
+
+RxPath::RxPath(core::Device& device, UdpSocket& socket, const PortDirectory& ports, RxHooks hooks)
+    : device_(device),
+      socket_(socket),
+      ports_(ports),
+      hooks_(std::move(hooks)),
+      readable_(io_, dup_or_throw(socket.fd())),
+      // One spare byte beyond the largest datagram the core makes: a datagram
+      // that fills it is oversized and reported as truncated.
+      batch_(kBatchDatagrams, device.max_datagram_size() + 1) {}
+
+RxPath::~RxPath() {
+  stop();
+}
+
+void RxPath::start() {
+  wait();
+  thread_ = std::thread([this] {
+    auto guard = boost::asio::make_work_guard(io_);
+    io_.run();
+  });
+}
+
+void RxPath::stop() {
+  io_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RxPath::wait() {
+  readable_.async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec) return;
+    drain();
+  });
+}
+
+void RxPath::drain() {
+  bool attention = false;
+  bool empty = false;
+  // The table may change between wakeups (SIGHUP), never during one.
+  std::shared_ptr<const PortTable> table = ports_.snapshot();
+  for (std::size_t round = 0; round < kBatchesPerWakeup; ++round) {
+    std::size_t n = socket_.receive(batch_);
+    if (n == 0) {
+      empty = true;
+      break;
+    }
+    auto now = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < n; ++i) {
+      auto from_addr = Endpoint::from_sockaddr(batch_.source(i), batch_.source_length(i));
+      if (!from_addr) continue;
+      if (batch_.truncated(i) || batch_.length(i) > device_.max_datagram_size()) {
+        malformed_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      core::MutableBytes datagram(batch_.data(i), batch_.length(i));
+      switch (core::Device::classify(datagram)) {
+        case core::DatagramClass::data: {
+          core::RxResult r = device_.on_data(context_, datagram, to_core(*from_addr), now);
+          attention |= r.control_attention;
+          if (!r.frame.empty() && r.peer) deliver(*table, r);
+          break;
+        }
+        case core::DatagramClass::handshake:
+          if (hooks_.handshake) hooks_.handshake(datagram.data, datagram.size, to_core(*from_addr));
+          break;
+        case core::DatagramClass::invalid:
+          // Not even a message: dropped silently (never answered), counted.
+          malformed_.fetch_add(1, std::memory_order_relaxed);
+          break;
+      }
+    }
+    if (n < batch_.capacity()) {
+      empty = true;
+      break;
+    }
+  }
+  if (attention && hooks_.attention) hooks_.attention();
+  if (empty) {
+    wait();
+  } else {
+    boost::asio::post(io_, [this] { drain(); });
+  }
+}
+
+void RxPath::deliver(const PortTable& table, core::RxResult& r) {
+  auto it = table.find(r.peer->id());
+  if (it == table.end()) return;  // peer being removed
+  PeerPort& port = *it->second;
+  if (!port.filter.allow(r.frame.data, r.frame.size)) return;  // counted by the filter
+  for (;;) {
+    ssize_t n = ::write(port.tap.fd(), r.frame.data, r.frame.size);
+    if (n >= 0) return;
+    if (errno == EINTR) continue;
+    // EAGAIN: the tap's queue is full (the bridge cannot keep up); EIO: the
+    // tap is down. Either way the frame is lost: count it, never block RX.
+    port.tap_write_failed.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+}
+
+}  // namespace segbridge::daemon

@@ -1,0 +1,59 @@
+#pragma once
+// The RX half of the data path, on its own thread: datagrams drained from
+// the UDP socket with recvmmsg (up to kBatchDatagrams per syscall) are opened
+// in place by the core (authenticate, replay window, roaming, reassembly) and
+// complete frames are written to the sending peer's tap. Handshake messages
+// are copied to the control thread (bounded queue), never handled here.
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <cstdint>
+#include <functional>
+#include <thread>
+
+#include "os/udp_socket.hpp"
+#include "peer_port.hpp"
+#include "segbridge/core/device.hpp"
+
+namespace segbridge::daemon {
+
+struct RxHooks {
+  // A handshake datagram for the control thread (copy it; the buffer is reused).
+  std::function<void(const std::uint8_t* data, std::size_t size, const core::Endpoint& from)> handshake;
+  // The core wants the control thread's timers run soon.
+  std::function<void()> attention;
+};
+
+class RxPath {
+ public:
+  static constexpr std::size_t kBatchDatagrams = 64;
+  static constexpr std::size_t kBatchesPerWakeup = 8;
+
+  RxPath(core::Device& device, UdpSocket& socket, const PortDirectory& ports, RxHooks hooks);
+  ~RxPath();
+
+  void start();
+  void stop();  // joins the thread
+
+  // Datagrams dropped before the core saw them: oversized (truncated) or of
+  // no known message kind. The core counts everything after that.
+  std::uint64_t malformed() const { return malformed_.load(std::memory_order_relaxed); }
+
+ private:
+  void wait();
+  void drain();
+  void deliver(const PortTable& table, core::RxResult& r);
+
+  core::Device& device_;
+  UdpSocket& socket_;
+  const PortDirectory& ports_;
+  RxHooks hooks_;
+  boost::asio::io_context io_;
+  boost::asio::posix::stream_descriptor readable_;
+  std::thread thread_;
+  ReceiveBatch batch_;
+  core::RxContext context_;
+  std::atomic<std::uint64_t> malformed_{0};
+};
+
+}  // namespace segbridge::daemon

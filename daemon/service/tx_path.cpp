@@ -1,0 +1,132 @@
+#include "tx_path.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <chrono>
+
+#include "core_endpoint.hpp"
+#include "segbridge/core/constants.hpp"
+#include "segbridge/log.hpp"
+
+namespace segbridge::daemon {
+
+TxPath::TxPath(core::Device& device, UdpSocket& socket, std::function<void()> attention)
+    : device_(device),
+      socket_(socket),
+      attention_(std::move(attention)),
+      out_(kBatchDatagrams, device.max_datagram_size()),
+      send_(kBatchDatagrams),
+      frame_(65536),
+      out_ports_(kBatchDatagrams, nullptr) {}
+
+TxPath::~TxPath() {
+  stop();
+}
+
+void TxPath::start() {
+  thread_ = std::thread([this] {
+    auto guard = boost::asio::make_work_guard(io_);
+    io_.run();
+  });
+}
+
+void TxPath::stop() {
+  io_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void TxPath::add_port(std::shared_ptr<PeerPort> port) {
+  boost::asio::post(io_, [this, port = std::move(port)] {
+    int fd = ::dup(port->tap.fd());
+    if (fd < 0) {
+      log::error("tx: dup of tap " + port->tap.name() + " failed");
+      return;
+    }
+    auto w = std::make_shared<Watcher>(port, io_, fd);
+    auto id = port->peer->id();
+    if (auto old = watchers_.find(id); old != watchers_.end()) {
+      old->second->live = false;
+      boost::system::error_code ec;
+      old->second->descriptor.close(ec);
+    }
+    watchers_[id] = w;
+    wait(w);
+  });
+}
+
+void TxPath::remove_port(core::PeerId id) {
+  boost::asio::post(io_, [this, id] {
+    auto it = watchers_.find(id);
+    if (it == watchers_.end()) return;
+    it->second->live = false;
+    boost::system::error_code ec;
+    it->second->descriptor.close(ec);  // cancels the pending wait
+    watchers_.erase(it);
+  });
+}
+
+void TxPath::wait(const std::shared_ptr<Watcher>& w) {
+  w->descriptor.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                           [this, w](const boost::system::error_code& ec) {
+                             if (ec || !w->live) return;
+                             drain(w);
+                           });
+}
+
+void TxPath::drain(const std::shared_ptr<Watcher>& w) {
+  PeerPort& port = *w->port;
+  const int fd = w->descriptor.native_handle();
+  bool empty = false;
+  bool attention = false;
+  auto now = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < kFramesPerWakeup; ++i) {
+    ssize_t n = ::read(fd, frame_.data(), frame_.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      // EAGAIN: drained. EIO/EBADFD: the tap went away (peer being removed).
+      empty = true;
+      break;
+    }
+    if (n == 0) {
+      empty = true;
+      break;
+    }
+    if (out_.free_slots() < core::kMaxFragments) flush();
+    std::size_t before = out_.size();
+    core::TxResult r =
+        device_.send_frame(*port.peer, core::ConstBytes(frame_.data(), static_cast<std::size_t>(n)), now, out_);
+    for (std::size_t k = before; k < out_.size(); ++k) out_ports_[k] = &port;
+    attention |= r.control_attention;
+  }
+  flush();
+  if (attention && attention_) attention_();
+  if (!w->live) return;
+  if (empty) {
+    wait(w);
+  } else {
+    // More frames are waiting: let the other taps have a turn first.
+    boost::asio::post(io_, [this, w] {
+      if (w->live) drain(w);
+    });
+  }
+}
+
+void TxPath::flush() {
+  if (out_.empty()) return;
+  for (std::size_t i = 0; i < out_.size(); ++i) {
+    const auto& d = out_[i];
+    send_.add(d.data, d.size, from_core(d.to));
+  }
+  SendResult r = socket_.send(send_);
+  if (r.failed > 0) {
+    for (std::size_t i = 0; i < send_.size(); ++i) {
+      if (send_.failed(i) && out_ports_[i]) out_ports_[i]->udp_send_failed.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  send_.clear();
+  out_.clear();
+}
+
+}  // namespace segbridge::daemon

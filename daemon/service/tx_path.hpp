@@ -1,0 +1,65 @@
+#pragma once
+// The TX half of the data path, on its own thread: frames read from the
+// peers' taps are sealed by the core (fragmented when they do not fit one
+// datagram) into a reused DatagramBatch and leave through sendmmsg. Each tap
+// wakeup drains up to kFramesPerWakeup frames before the batch is flushed,
+// so under load one syscall carries many datagrams. No heap allocation per
+// frame: one frame buffer, one datagram arena, one mmsghdr array.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "os/udp_socket.hpp"
+#include "peer_port.hpp"
+#include "segbridge/core/datagram_batch.hpp"
+#include "segbridge/core/device.hpp"
+
+namespace segbridge::daemon {
+
+class TxPath {
+ public:
+  static constexpr std::size_t kFramesPerWakeup = 64;
+  static constexpr std::size_t kBatchDatagrams = 128;
+
+  // `attention` is called (on the TX thread) when the core wants the control
+  // thread to run its timers soon (e.g. a frame found no session).
+  TxPath(core::Device& device, UdpSocket& socket, std::function<void()> attention);
+  ~TxPath();
+
+  void start();
+  void stop();  // joins the thread
+
+  // Thread-safe: the change is applied on the TX thread.
+  void add_port(std::shared_ptr<PeerPort> port);
+  void remove_port(core::PeerId id);
+
+ private:
+  struct Watcher {
+    std::shared_ptr<PeerPort> port;
+    boost::asio::posix::stream_descriptor descriptor;
+    bool live = true;
+    Watcher(std::shared_ptr<PeerPort> p, boost::asio::io_context& io, int fd)
+        : port(std::move(p)), descriptor(io, fd) {}
+  };
+
+  void wait(const std::shared_ptr<Watcher>& w);
+  void drain(const std::shared_ptr<Watcher>& w);
+  void flush();
+
+  core::Device& device_;
+  UdpSocket& socket_;
+  std::function<void()> attention_;
+  boost::asio::io_context io_;
+  std::thread thread_;
+  std::unordered_map<core::PeerId, std::shared_ptr<Watcher>> watchers_;
+  core::DatagramBatch out_;
+  SendBatch send_;
+  std::vector<std::uint8_t> frame_;
+  std::vector<PeerPort*> out_ports_;  // which port each datagram in out_ belongs to
+};
+
+}  // namespace segbridge::daemon
