@@ -121,6 +121,9 @@ def check_remote_boot_artifacts():
     need(rig.watch.first("insert-ethers", r"kickstart %s %s status 200" % (re.escape(rig.remote_name),
                                                                            re.escape(ip))),
          "insert-ethers stand-in did not see %s's kickstart" % rig.remote_name)
+    if node == "client":
+        with open(rig.p("run/remote-kernel"), "rb") as f:
+            need(f.read() == rocks_rig.kernel_bytes(), "the kernel fetched across the tunnel differs")
     if node == "qemu":
         console = res.get("node_console", "")
         need("segbridge-e2e: KICKSTART FETCHED" in console, "iPXE console lacks the kickstart fetch:\n%s"
