@@ -177,6 +177,9 @@ class Watch(threading.Thread):
             self.files[key] = {"path": path, "offset": 0, "buf": "", "lines": []}
 
     def _poll(self):
+        # One timestamp per sweep: lines from different files seen in the same
+        # sweep tie instead of being ordered by which file was read first.
+        now = time.monotonic()
         with self.lock:
             items = list(self.files.values())
         for f in items:
@@ -189,7 +192,6 @@ class Watch(threading.Thread):
                 continue
             if not chunk:
                 continue
-            now = time.monotonic()
             parts = (f["buf"] + chunk).split("\n")
             f["buf"] = parts.pop()
             with self.lock:
