@@ -43,6 +43,29 @@ def link_counters(ns, dev):
     return int(out[0]), int(out[1])
 
 
+def drop_counters(r, taps):
+    """Where frames/datagrams can be lost: tap queues, the daemons' UDP sockets,
+    the receiving host's UDP socket. {label: count}."""
+    c = {}
+    for ns in r.gateways():
+        gw = ns.name.rsplit("-", 1)[1]
+        base = "/sys/class/net/%s/statistics/" % taps[ns.name]
+        out = ns.run(["cat", base + "tx_dropped", base + "rx_dropped"]).stdout.split()
+        c["%s tap %s tx_dropped (kernel→daemon queue full)" % (gw, taps[ns.name])] = int(out[0])
+        c["%s tap %s rx_dropped" % (gw, taps[ns.name])] = int(out[1])
+        udp = read_snmp(ns, "Udp")
+        c["%s UDP RcvbufErrors (daemon socket full)" % gw] = udp.get("RcvbufErrors", 0)
+        c["%s UDP SndbufErrors" % gw] = udp.get("SndbufErrors", 0)
+    udp = read_snmp(r.hb, "Udp")
+    c["hB UDP RcvbufErrors (iperf3 receiver socket full)"] = udp.get("RcvbufErrors", 0)
+    return c
+
+
+def read_snmp(ns, proto):
+    rows = [l.split() for l in ns.run(["cat", "/proc/net/snmp"]).stdout.splitlines() if l.startswith(proto + ":")]
+    return {k: int(v) for k, v in zip(rows[0][1:], rows[1][1:])} if len(rows) >= 2 else {}
+
+
 def thread_times(pid):
     """{'name/tid': (user_s, sys_s)} for every thread of pid."""
     clk = os.sysconf("SC_CLK_TCK")
@@ -99,6 +122,7 @@ def main(argv):
         tap0 = {ns.name: link_counters(ns, taps[ns.name]) for ns in r.gateways()}
         wan0 = {ns.name: link_counters(ns, "wan0") for ns in r.gateways()}
         thr0 = {d.pid: thread_times(d.pid) for d in t.daemons}
+        drops0 = drop_counters(r, taps)
         tools = []
         for d, gw in zip(t.daemons, ("gA", "gB")):
             if a.tool == "strace":
@@ -116,6 +140,7 @@ def main(argv):
         tap1 = {ns.name: link_counters(ns, taps[ns.name]) for ns in r.gateways()}
         wan1 = {ns.name: link_counters(ns, "wan0") for ns in r.gateways()}
         thr1 = {d.pid: thread_times(d.pid) for d in t.daemons}
+        drops1 = drop_counters(r, taps)
         client.stop()
         server.stop()
 
@@ -146,6 +171,11 @@ def main(argv):
                 total_s += ds
                 print("| %s | %s | %.2f | %.2f | %.2f |" % (gw, name, du, ds, (du + ds) * 1e6 / frames))
         print("| both | all | %.2f | %.2f | %.2f |" % (total_u, total_s, (total_u + total_s) * 1e6 / frames))
+
+        print("\nlosses during the window:")
+        for k in sorted(drops1):
+            if drops1[k] - drops0[k]:
+                print("  %s: %d" % (k, drops1[k] - drops0[k]))
 
         if a.tool == "strace":
             for gw in ("gA", "gB"):
