@@ -184,14 +184,15 @@ Run with `scripts/bench.sh` (as root). See the method below the results.
 """
 
 
-def update_docs(doc_path, block):
-    """Replace the generated block in docs/BENCHMARKS.md, keeping all hand-written text."""
+def update_docs(doc_path, block, begin=BEGIN_MARK, end=END_MARK):
+    """Replace a generated block (begin…end marks, included in `block`) in
+    docs/BENCHMARKS.md, keeping all hand-written text."""
     if os.path.exists(doc_path):
         with open(doc_path) as f:
             text = f.read()
-        if BEGIN_MARK in text and END_MARK in text:
-            head, rest = text.split(BEGIN_MARK, 1)
-            tail = rest.split(END_MARK, 1)[1]
+        if begin in text and end in text:
+            head, rest = text.split(begin, 1)
+            tail = rest.split(end, 1)[1]
             text = head + block + tail
         else:
             text = text.rstrip("\n") + "\n\n" + block + "\n"
