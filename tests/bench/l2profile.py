@@ -20,6 +20,7 @@ Example:
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -202,6 +203,19 @@ def main(argv):
                                           "--sort", sort, "--percent-limit", limit],
                                          capture_output=True, text=True, timeout=120).stdout
                     reports.append("\n".join(l.rstrip(" -") for l in rep.splitlines() if l and not l.startswith("#")))
+                # Inclusive time of the syscall entry points, softirq work done in
+                # them, crypto and the daemon's own frames: where a frame's CPU goes.
+                rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--children", "-g", "none",
+                                      "--sort", "symbol"], capture_output=True, text=True, timeout=120).stdout
+                keep = re.compile(r"\[k\] (__x64_sys_\w+|ksys_read|ksys_write|handle_softirqs)\b|"
+                                  r"\[\.\] (crypto_aead\w*|aesni_\w+|\w*gcm\w*|segbridge::core::Device::\w+)\b")
+                rows = []
+                for line in rep.splitlines():
+                    m = keep.search(line)
+                    parts = line.split()
+                    if m and len(parts) >= 2 and parts[0].endswith("%"):
+                        rows.append("%8s  %s" % (parts[0], m.group(1) or m.group(2)))
+                reports.append("inclusive (children) time of syscalls, softirq, crypto, core:\n" + "\n".join(rows[:16]))
                 path = os.path.join(out, "perf-%s.txt" % gw)
                 with open(path, "w") as f:
                     f.write("\n\n".join(reports) + "\n")
