@@ -207,15 +207,15 @@ def main(argv):
                 # them, crypto and the daemon's own frames: where a frame's CPU goes.
                 rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--children", "-g", "none",
                                       "--sort", "symbol"], capture_output=True, text=True, timeout=120).stdout
-                keep = re.compile(r"\[k\] (__x64_sys_\w+|ksys_read|ksys_write|handle_softirqs)\b|"
-                                  r"\[\.\] (crypto_aead\w*|aesni_\w+|\w*gcm\w*|segbridge::core::Device::\w+)\b")
+                keep = re.compile(r"\[k\] (__x64_sys_\w+|ksys_read|ksys_write|do_readv|do_writev|handle_softirqs)\b|"
+                                  r"\[\.\] (crypto_aead\w*|aesni_\w+|\w*gcm\w*|segbridge::\w+::\w+(?:::\w+)?)\b")
                 rows = []
                 for line in rep.splitlines():
                     m = keep.search(line)
                     parts = line.split()
                     if m and len(parts) >= 2 and parts[0].endswith("%"):
                         rows.append("%8s  %s" % (parts[0], m.group(1) or m.group(2)))
-                reports.append("inclusive (children) time of syscalls, softirq, crypto, core:\n" + "\n".join(rows[:16]))
+                reports.append("inclusive (children) time of syscalls, softirq, crypto, daemon code:\n" + "\n".join(rows[:20]))
                 path = os.path.join(out, "perf-%s.txt" % gw)
                 with open(path, "w") as f:
                     f.write("\n\n".join(reports) + "\n")
