@@ -57,7 +57,8 @@ def markdown_table(results):
     for t in results["tunnels"]:
         for off in results["meta"].get("offloads", OFFLOADS):
             if t["status"] != "ok":
-                cells = [t["reason"]] + ["—"] * (len(METRICS) - 1)
+                reason = t["reason"] if len(t["reason"]) <= 60 else t["reason"][:57] + "…"
+                cells = [reason.replace("|", "/").replace("\n", " ")] + ["—"] * (len(METRICS) - 1)
             else:
                 reps = t["runs"].get(off, [])
                 cells = []
