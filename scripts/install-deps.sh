@@ -27,7 +27,8 @@ demo_pkgs=(iproute2 iputils-ping procps psmisc kmod python3 sqlite3
   qemu-system-x86 ipxe-qemu)
 test_pkgs=(clang clang-format libclang-rt-14-dev
   rpm)
-bench_pkgs=(openvpn iperf3 gnuplot-nox)
+bench_pkgs=(openvpn iperf3 gnuplot-nox
+  ethtool openssl)
 
 want=("${build_pkgs[@]}")
 for what in "${@:-build}"; do

@@ -1,5 +1,8 @@
 #include "config.hpp"
 
+#include <grp.h>
+#include <pwd.h>
+
 #include <set>
 
 #include "key_file.hpp"
@@ -47,6 +50,10 @@ void read_daemon(config::Section& d, DaemonConfig& c) {
   if (!log::parse_level(c.log_level))
     d.error("log_level", "'" + c.log_level + "' is not one of: debug, info, notice, warning, error");
   c.syslog = d.get_bool("syslog", c.syslog);
+  c.user = d.get_string("user", "");
+  c.group = d.get_string("group", "");
+  if (d.has("user") && c.user.empty()) d.error("user", "must not be empty (leave it out to stay root)");
+  if (!c.group.empty() && c.user.empty()) d.error("group", "only makes sense with 'user'");
   d.finish();
 }
 
@@ -63,7 +70,21 @@ PeerConfig read_peer(config::Section& p, const DaemonConfig& c) {
   peer.psk_file = p.get_string("psk_file", c.psk_file);
   peer.keepalive_s = static_cast<unsigned>(p.get_int("keepalive", peer.keepalive_s, 1, 3600));
   peer.public_key = p.get_string("public_key");
-  peer.allow_dhcp_server = p.get_bool("allow_dhcp_server", false);
+  // A spoke's only peer is the hub, where the cluster's DHCP server lives.
+  peer.allow_dhcp_server = p.get_bool("allow_dhcp_server", c.role == Role::spoke);
+  peer.allow_syslog = p.get_bool("allow_syslog", false);
+  for (const auto& text : p.get_string_array("allowed_source_macs")) {
+    if (auto mac = MacAddress::parse(text)) {
+      peer.allowed_source_macs.push_back(*mac);
+    } else if (auto oui = MacAddress::parse(text + ":00:00:00")) {
+      peer.allowed_ouis.push_back(oui->oui());
+    } else {
+      p.error("allowed_source_macs", "'" + text + "' is neither a MAC address nor an OUI (aa:bb:cc)");
+    }
+  }
+  for (const auto& v : p.get_int_array("allowed_ethertypes", 0, 0xFFFF)) {
+    peer.allowed_ethertypes.push_back(static_cast<std::uint16_t>(v));
+  }
   return peer;
 }
 
@@ -127,7 +148,9 @@ bool valid_peer_name(const std::string& name) {
 bool PeerConfig::same_as(const PeerConfig& o) const {
   auto ep = [](const std::optional<EndpointSpec>& e) { return e ? e->text : std::string(); };
   return name == o.name && ep(endpoint) == ep(o.endpoint) && psk_file == o.psk_file && keepalive_s == o.keepalive_s &&
-         public_key == o.public_key && allow_dhcp_server == o.allow_dhcp_server;
+         public_key == o.public_key && allow_dhcp_server == o.allow_dhcp_server && allow_syslog == o.allow_syslog &&
+         allowed_source_macs == o.allowed_source_macs && allowed_ouis == o.allowed_ouis &&
+         allowed_ethertypes == o.allowed_ethertypes;
 }
 
 const PeerConfig* DaemonConfig::find_peer(const std::string& peer_name) const {
@@ -145,12 +168,18 @@ std::optional<DaemonConfig> load_config_string(const std::string& text, const st
   return load(config::parse_string(text, name, errors), name, errors);
 }
 
-void check_key_files(const DaemonConfig& c, config::Errors& errors) {
+void check_references(const DaemonConfig& c, config::Errors& errors) {
   std::set<std::string> checked;
   for (const auto& p : c.peers) {
     if (p.psk_file.empty() || !checked.insert(p.psk_file).second) continue;
     std::string error;
     if (!read_key_file(p.psk_file, error)) errors.add(c.file, "peer '" + p.name + "': " + error);
+  }
+  if (!c.user.empty() && ::getpwnam(c.user.c_str()) == nullptr) {
+    errors.add(c.file, "user '" + c.user + "' does not exist");
+  }
+  if (!c.group.empty() && ::getgrnam(c.group.c_str()) == nullptr) {
+    errors.add(c.file, "group '" + c.group + "' does not exist");
   }
 }
 

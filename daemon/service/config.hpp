@@ -9,6 +9,7 @@
 
 #include "endpoint.hpp"
 #include "segbridge/config_file.hpp"
+#include "segbridge/mac_address.hpp"
 
 namespace segbridge::daemon {
 
@@ -26,7 +27,12 @@ struct PeerConfig {
   std::string psk_file;                  // resolved: the peer's own or the daemon's
   unsigned keepalive_s = 10;
   std::optional<std::string> public_key;  // Noise IK identity (security work)
-  bool allow_dhcp_server = false;         // frame filter (security work)
+  // Frame filter for frames received from this peer (core::FrameFilter).
+  bool allow_dhcp_server = false;                 // default: true for a spoke's hub, false on a hub
+  bool allow_syslog = false;                      // UDP to port 514 (forged dhcpd lines)
+  std::vector<MacAddress> allowed_source_macs;    // empty (and no OUIs): any
+  std::vector<std::uint32_t> allowed_ouis;        // "52:54:00" entries
+  std::vector<std::uint16_t> allowed_ethertypes;  // empty: any
 
   std::string tap_name() const { return "sb-" + name; }
   // Same settings (used by SIGHUP to decide whether a peer must be rebuilt).
@@ -47,6 +53,11 @@ struct DaemonConfig {
   std::string psk_file;
   std::string log_level = "info";
   bool syslog = false;
+  // Run as this user after set-up, keeping only CAP_NET_ADMIN (taps and the
+  // bridge on reload/shutdown) and CAP_DAC_READ_SEARCH (root-only key files
+  // on reload). Empty: stay root.
+  std::string user;
+  std::string group;
   std::vector<PeerConfig> peers;
 
   const PeerConfig* find_peer(const std::string& name) const;
@@ -60,8 +71,9 @@ std::optional<DaemonConfig> load_config_file(const std::string& path, config::Er
 std::optional<DaemonConfig> load_config_string(const std::string& text, const std::string& name,
                                                config::Errors& errors);
 
-// Reads every key file the config names (as the daemon will at start) and
-// records each problem as "<config file>: peer 'x': <reason>".
-void check_key_files(const DaemonConfig& config, config::Errors& errors);
+// What the file refers to outside itself: reads every key file (as the daemon
+// will at start) and looks up `user`/`group`; records each problem as
+// "<config file>: <what>: <reason>".
+void check_references(const DaemonConfig& config, config::Errors& errors);
 
 }  // namespace segbridge::daemon

@@ -1,5 +1,7 @@
 #include "daemon.hpp"
 
+#include <pwd.h>
+
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <csignal>
@@ -7,6 +9,7 @@
 
 #include "core_endpoint.hpp"
 #include "key_file.hpp"
+#include "os/privileges.hpp"
 #include "segbridge/core/aead.hpp"
 #include "segbridge/core/psk_handshake.hpp"
 #include "segbridge/log.hpp"
@@ -96,6 +99,7 @@ Daemon::Daemon(DaemonConfig config, bool debug)
     for (const auto& p : config_.peers) start_peer(p);
     control_ = std::make_unique<ControlServer>(io_, config_.control_socket,
                                                [this](const std::string& r) { return handle_request(r); });
+    if (!config_.user.empty()) drop_privileges();
   } catch (...) {
     tx_.reset();
     rx_.reset();
@@ -143,6 +147,18 @@ int Daemon::run() {
   return 0;
 }
 
+void Daemon::drop_privileges() {
+  // Before any thread exists: capabilities are per thread and inherited.
+  os::PrivilegeDrop drop;
+  drop.user = config_.user;
+  drop.group = config_.group;
+  drop.keep_capabilities = {"CAP_NET_ADMIN", "CAP_DAC_READ_SEARCH"};
+  const passwd* pw = ::getpwnam(config_.user.c_str());
+  if (pw) control_->hand_over(pw->pw_uid);  // so it can still remove its socket at exit
+  os::drop_privileges(drop);
+  log::notice("running as user " + config_.user + " with CAP_NET_ADMIN and CAP_DAC_READ_SEARCH only");
+}
+
 void Daemon::shutdown() {
   stopping_ = true;
   boost::system::error_code ec;
@@ -162,7 +178,13 @@ void Daemon::start_peer(const PeerConfig& peer) {
     bridge_.remove_tap(peer.tap_name());
     throw std::runtime_error("peer '" + peer.name + "': " + error);
   }
-  auto port = std::make_shared<PeerPort>(core_peer, std::move(tap));
+  core::FrameFilterConfig filter;
+  filter.allow_dhcp_server = peer.allow_dhcp_server;
+  filter.drop_syslog = !peer.allow_syslog;
+  filter.allowed_source_macs = peer.allowed_source_macs;
+  filter.allowed_ouis = peer.allowed_ouis;
+  filter.allowed_ethertypes = peer.allowed_ethertypes;
+  auto port = std::make_shared<PeerPort>(core_peer, std::move(tap), std::move(filter));
   by_name_[peer.name] = port;
   peer_configs_[peer.name] = peer;
   publish_ports();
@@ -194,7 +216,7 @@ void Daemon::reload() {
   log::notice("SIGHUP: reloading " + config_.file);
   config::Errors errors;
   auto next = load_config_file(config_.file, errors);
-  if (next) check_key_files(*next, errors);
+  if (next) check_references(*next, errors);
   if (!next || !errors.empty()) {
     for (const auto& m : errors.messages()) log::error(m);
     log::error("reload: configuration has errors; keeping the running one");
@@ -238,7 +260,13 @@ void Daemon::reload() {
     try {
       start_peer(p);
     } catch (const std::exception& e) {
-      log::error(std::string("reload: ") + e.what());
+      std::string hint;
+      if (!config_.user.empty()) {
+        hint = " (running as '" + config_.user +
+               "': a new tap needs /dev/net/tun accessible to that user, mode 0666 as distributions ship it; "
+               "otherwise restart segbridged to add peers)";
+      }
+      log::error(std::string("reload: ") + e.what() + hint);
     }
   }
   // Keep the daemon-wide settings that can change at run time.
@@ -370,6 +398,11 @@ DaemonStatus Daemon::status() {
     p.reassembled = snap[core::Counter::reassembled];
     add_drops(p.drops, snap);
     if (auto n = port->tap_write_failed.load(std::memory_order_relaxed)) p.drops["tap_write_failed"] = n;
+    auto filtered = port->filter.counters();
+    for (std::size_t i = 0; i < core::kFilterRuleCount; ++i) {
+      if (filtered.dropped[i])
+        p.drops[std::string(core::filter_rule_name(static_cast<core::FilterRule>(i)))] = filtered.dropped[i];
+    }
     if (auto n = port->udp_send_failed.load(std::memory_order_relaxed)) p.drops["udp_send_failed"] = n;
     auto range = macs_by_port.equal_range(p.tap);
     for (auto it = range.first; it != range.second; ++it) p.macs.push_back(it->second);

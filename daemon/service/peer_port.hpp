@@ -10,16 +10,20 @@
 #include <string>
 #include <unordered_map>
 
+#include "segbridge/core/frame_filter.hpp"
 #include "segbridge/core/peer.hpp"
 #include "segbridge/tap_device.hpp"
 
 namespace segbridge::daemon {
 
 struct PeerPort {
-  PeerPort(std::shared_ptr<core::Peer> p, TapDevice t) : peer(std::move(p)), tap(std::move(t)) {}
+  PeerPort(std::shared_ptr<core::Peer> p, TapDevice t, core::FrameFilterConfig filter_config)
+      : peer(std::move(p)), tap(std::move(t)), filter(std::move(filter_config)) {}
 
   std::shared_ptr<core::Peer> peer;
   TapDevice tap;
+  // RX thread: what a remote site may put on our LAN (rogue DHCP, forged syslog, ...).
+  core::FrameFilter filter;
   // RX thread: frames the tap would not take (its queue was full, or it is down).
   std::atomic<std::uint64_t> tap_write_failed{0};
   // TX thread: datagrams the kernel refused (socket buffer full, no route, too big).
