@@ -191,6 +191,20 @@ class SetupTest(unittest.TestCase):
             self.assertIn("exactly one", str(err))
             self.assertIn("2 interfaces", str(err))
 
+    def test_refuses_a_nic_this_host_does_not_have(self):
+        try:
+            self.sync("nic=eth7")
+            self.fail("expected an abort")
+        except self.command_error() as err:
+            self.assertIn("no network interface eth7", str(err))
+        self.assertEqual(self.box.calls(), [])
+
+    def test_notes_a_mac_that_differs_from_the_db(self):
+        with open(self.box.path("sys/class/net/eth0/address"), "w") as handle:
+            handle.write("52:54:00:99:99:99\n")
+        self.assertIn("# NOTE: eth0 has MAC 52:54:00:99:99:99 but the DB row says "
+                      "52:54:00:00:00:01", self.sync())
+
     def test_refuses_while_insert_ethers_runs(self):
         lock = self.box.path("var/lock/insert-ethers")
         os.makedirs(os.path.dirname(lock))

@@ -64,6 +64,21 @@ def _read(path):
         handle.close()
 
 
+def _check_nic(notes, nic, db_mac):
+    """Refuse before touching anything if the NIC does not exist here; a MAC that
+    differs from the DB row is worth a note (ifcfg gets the DB's HWADDR)."""
+    base = os.path.join(paths.sys_class_net(), nic)
+    if not os.path.exists(base):
+        raise PlanError("this host has no network interface %s (pass nic=<device>)" % nic)
+    try:
+        actual = _read(os.path.join(base, "address")).strip().lower()
+    except (IOError, OSError):
+        return
+    if db_mac and actual and actual != db_mac.lower():
+        notes.append("%s has MAC %s but the DB row says %s; ifcfg-%s gets HWADDR=%s"
+                     % (nic, actual, db_mac, nic, db_mac))
+
+
 def _write_if_changed(plan, path, content, why):
     """Adds a WriteFile step unless the file already has exactly this content."""
     step = WriteFile(path, content, why)
@@ -148,11 +163,15 @@ def plan_setup(facts, options):
     factsmod.check_name(nic, "NIC name")
     if nic == bridge:
         raise PlanError("nic and bridge are both %s" % nic)
+    plan_notes = []
+    _check_nic(plan_notes, nic, row.mac)
     fe = facts.frontend
     scripts = paths.network_scripts_dir()
 
     plan = Plan("segbridge hub setup for frontend %s: %s carries %s, %s is its port"
                 % (fe, bridge, row.ip, nic))
+    for note in plan_notes:
+        plan.note(note)
     if daemon.exists and daemon.bridge != bridge:
         plan.note("%s says bridge = \"%s\"; set it to \"%s\"" % (daemon.path, daemon.bridge, bridge))
     if nic in daemon.bridge_ports:
@@ -267,6 +286,7 @@ def plan_teardown(facts, options):
                             % (bridge, ", ".join(ports) or "none"))
         nic = ports[0]
     factsmod.check_name(nic, "NIC name")
+    _check_nic([], nic, None)
     fe = facts.frontend
     scripts = paths.network_scripts_dir()
     plan = Plan("undo the segbridge hub setup on %s: %s gets %s back, %s goes away"
