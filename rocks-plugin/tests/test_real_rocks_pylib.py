@@ -85,6 +85,9 @@ class RealRocksPylibTest(unittest.TestCase):
             json.dump({"name": "fe", "role": "hub", "bridge": "br0", "peers": [
                 {"name": "sitea", "tap": "sb-sitea", "state": "established"}]}, handle)
         self.assertIn("sitea:", self.run_command("list.segbridge.site", []))
+        self.assertIn("compute-0-0:", self.run_command("list.segbridge.host", []))
+        self.run_command("remove.segbridge", ["dryrun=false"])
+        self.assertEqual(self.box.sql("select device from networks where id = 1"), [("eth0",)])
 
 
 if __name__ == "__main__":
