@@ -66,5 +66,8 @@ inline constexpr Duration kInitiationFloodInterval = 20ms;
 // ---- reassembly (TUNNEL-NOTES §3.2.6) ----
 inline constexpr std::size_t kReassemblySlots = 64;  // partial frames per peer
 inline constexpr Duration kReassemblyTimeout = 1s;
+// How often the RX path sweeps a peer's partial frames for timeouts (besides
+// the lazy check whenever a new frame needs a slot).
+inline constexpr Duration kReassemblySweepInterval = 250ms;
 
 }  // namespace segbridge::core

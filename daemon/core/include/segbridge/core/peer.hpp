@@ -105,7 +105,8 @@ class Peer {
 
   // ---- RX thread only ----
   Reassembler reassembler_;
-  ReassemblyStats rx_synced_stats_;  // reassembler stats already folded into counters_
+  ReassemblyStats rx_synced_stats_;    // reassembler stats already folded into counters_
+  TimePoint next_reassembly_sweep_{};  // when on_data next drops stale partial frames
 
   // ---- control thread only ----
   std::shared_ptr<Session> current_, next_;
