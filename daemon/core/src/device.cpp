@@ -33,7 +33,10 @@ void clear_since(std::atomic<std::int64_t>& a) {
 }  // namespace
 
 Device::Device(const DeviceConfig& config, std::unique_ptr<Handshaker> handshaker)
-    : config_(config), handshaker_(std::move(handshaker)), path_mtu_(config.path_mtu) {
+    : config_(config),
+      handshaker_(std::move(handshaker)),
+      path_mtu_(std::clamp(config.path_mtu, kMinPathMtu, kMaxPathMtu)) {
+  config_.path_mtu = path_mtu_.load();
   if (sodium_init() < 0) std::abort();  // idempotent; must succeed before threads start
   published_index_ = std::make_shared<IndexMap>();
 }
@@ -177,7 +180,6 @@ void Device::install_session(Peer& peer, const SessionKeys& keys, TimePoint now,
   if (keys.initiator) publish_send(peer);
   peer.last_handshake_ = now;
   peer.last_handshake_ticks_.store(ticks(now), std::memory_order_relaxed);
-  peer.last_new_keys_ = now;
   peer.counters_.add(Counter::handshakes_completed);
   // An authenticated handshake message counts as hearing from the peer.
   peer.last_received_.store(ticks(now), std::memory_order_relaxed);

@@ -668,3 +668,15 @@ TEST_F(DeviceTest, FragmentCountersAndReassemblyTimeoutReachPeerCounters) {
   EXPECT_EQ(s[Counter::tx_fragments], 3u);
   EXPECT_EQ(s[Counter::tx_frames], 2u);
 }
+
+TEST(DeviceConfigTest, PathMtuIsClampedToTheSupportedRange) {
+  DeviceConfig c;
+  c.path_mtu = 100;
+  Device low(c, std::make_unique<PskHandshaker>("hub", locally_available_aeads(), [] { return 1ull; }));
+  EXPECT_EQ(low.config().path_mtu, kMinPathMtu);
+  EXPECT_GE(low.max_datagram_size(), kMinPathMtu - 28);
+  c.path_mtu = 70000;
+  Device high(c, std::make_unique<PskHandshaker>("hub", locally_available_aeads(), [] { return 1ull; }));
+  EXPECT_EQ(high.config().path_mtu, kMaxPathMtu);
+  EXPECT_LE(high.max_datagram_size(), kMaxDatagramSize);
+}

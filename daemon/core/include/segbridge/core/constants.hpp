@@ -46,7 +46,6 @@ inline constexpr Duration kRejectAfterTime = 180s;
 inline constexpr Duration kRekeyAttemptTime = 90s;
 inline constexpr Duration kRekeyTimeout = 5s;
 inline constexpr Duration kKeepaliveTimeout = 10s;
-inline constexpr Duration kZeroKeysAfter = kRejectAfterTime * 3;  // 540 s
 // Replaced sessions still accepted (until REJECT_AFTER_TIME) for packets in
 // flight. WireGuard keeps one; a few more cover a retried handshake whose
 // superseded session was never used, queued behind newer traffic.

@@ -31,7 +31,7 @@
 namespace segbridge::core {
 
 struct DeviceConfig {
-  unsigned path_mtu = 1500;  // outer path MTU (kMinPathMtu..kMaxPathMtu)
+  unsigned path_mtu = 1500;  // outer path MTU, clamped to kMinPathMtu..kMaxPathMtu
 };
 
 struct RxResult {

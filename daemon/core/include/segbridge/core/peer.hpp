@@ -120,7 +120,6 @@ class Peer {
   TimePoint last_initiation_sent_{};
   std::optional<TimePoint> last_handshake_;                    // completed handshake (control thread)
   std::atomic<std::int64_t> last_handshake_ticks_{INT64_MIN};  // mirrored for other threads
-  std::optional<TimePoint> last_new_keys_;                     // for zeroing keys after kZeroKeysAfter
 };
 
 }  // namespace segbridge::core
