@@ -33,7 +33,10 @@ void clear_since(std::atomic<std::int64_t>& a) {
 }  // namespace
 
 Device::Device(const DeviceConfig& config, std::unique_ptr<Handshaker> handshaker)
-    : config_(config), handshaker_(std::move(handshaker)), path_mtu_(config.path_mtu) {
+    : config_(config),
+      handshaker_(std::move(handshaker)),
+      path_mtu_(std::clamp(config.path_mtu, kMinPathMtu, kMaxPathMtu)) {
+  config_.path_mtu = path_mtu_.load();
   if (sodium_init() < 0) std::abort();  // idempotent; must succeed before threads start
   published_index_ = std::make_shared<IndexMap>();
 }
@@ -177,7 +180,6 @@ void Device::install_session(Peer& peer, const SessionKeys& keys, TimePoint now,
   if (keys.initiator) publish_send(peer);
   peer.last_handshake_ = now;
   peer.last_handshake_ticks_.store(ticks(now), std::memory_order_relaxed);
-  peer.last_new_keys_ = now;
   peer.counters_.add(Counter::handshakes_completed);
   // An authenticated handshake message counts as hearing from the peer.
   peer.last_received_.store(ticks(now), std::memory_order_relaxed);
@@ -512,6 +514,12 @@ RxResult Device::on_data(RxContext& context, MutableBytes d, const Endpoint& fro
   peer.last_received_.store(ticks(now), std::memory_order_relaxed);
   clear_since(peer.unanswered_since_);
   peer.counters_.add(Counter::rx_datagrams);
+  if (now >= peer.next_reassembly_sweep_) {
+    // Partial frames whose missing pieces never come are counted as timed out
+    // even if no further fragment arrives to trigger the lazy check.
+    if (peer.reassembler_.expire(now) > 0) sync_reassembly_counters(peer);
+    peer.next_reassembly_sweep_ = now + kReassemblySweepInterval;
+  }
 
   switch (h.kind) {
     case DataKind::keepalive:
@@ -523,17 +531,7 @@ RxResult Device::on_data(RxContext& context, MutableBytes d, const Endpoint& fro
     case DataKind::fragment: {
       peer.counters_.add(Counter::rx_fragments);
       auto res = peer.reassembler_.add(session.local_index(), h, payload, now);
-      // Fold the reassembler's statistics into the lock-free counters.
-      const ReassemblyStats& s = peer.reassembler_.stats();
-      ReassemblyStats& o = peer.rx_synced_stats_;
-      peer.counters_.add(Counter::reassembled, s.reassembled - o.reassembled);
-      peer.counters_.add(Counter::fragments_out_of_order, s.out_of_order - o.out_of_order);
-      peer.counters_.add(Counter::fragments_missing, s.missing - o.missing);
-      peer.counters_.drop(DropReason::fragment_duplicate, s.duplicate - o.duplicate);
-      peer.counters_.drop(DropReason::fragment_inconsistent, s.inconsistent - o.inconsistent);
-      peer.counters_.drop(DropReason::reassembly_timeout, s.timed_out - o.timed_out);
-      peer.counters_.drop(DropReason::reassembly_evicted, s.evicted - o.evicted);
-      o = s;
+      sync_reassembly_counters(peer);
       if (res.status == Reassembler::Status::duplicate) r.drop = DropReason::fragment_duplicate;
       if (res.status == Reassembler::Status::inconsistent) r.drop = DropReason::fragment_inconsistent;
       if (res.status != Reassembler::Status::complete) return r;
@@ -545,6 +543,21 @@ RxResult Device::on_data(RxContext& context, MutableBytes d, const Endpoint& fro
   peer.counters_.add(Counter::rx_bytes, r.frame.size);
   mark_since(peer.unreplied_since_, now);
   return r;
+}
+
+// Folds the reassembler's statistics (plain integers, RX thread) into the
+// peer's lock-free counters that any thread may read.
+void Device::sync_reassembly_counters(Peer& peer) {
+  const ReassemblyStats& s = peer.reassembler_.stats();
+  ReassemblyStats& o = peer.rx_synced_stats_;
+  peer.counters_.add(Counter::reassembled, s.reassembled - o.reassembled);
+  peer.counters_.add(Counter::fragments_out_of_order, s.out_of_order - o.out_of_order);
+  peer.counters_.add(Counter::fragments_missing, s.missing - o.missing);
+  peer.counters_.drop(DropReason::fragment_duplicate, s.duplicate - o.duplicate);
+  peer.counters_.drop(DropReason::fragment_inconsistent, s.inconsistent - o.inconsistent);
+  peer.counters_.drop(DropReason::reassembly_timeout, s.timed_out - o.timed_out);
+  peer.counters_.drop(DropReason::reassembly_evicted, s.evicted - o.evicted);
+  o = s;
 }
 
 // ---------------------------------------------------------------- TX
