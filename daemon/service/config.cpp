@@ -61,6 +61,7 @@ void read_daemon(config::Section& d, DaemonConfig& c) {
     if (os::capability_from_name(cap) < 0) d.error("keep_capabilities", "'" + cap + "' is not a capability name");
   }
   if (!c.group.empty() && c.user.empty()) d.error("group", "'group' needs 'user'");
+  c.rekey_after_time_s = static_cast<unsigned>(d.get_int("rekey_after_time", c.rekey_after_time_s, 5, 120));
   c.log_level = d.get_string("log_level", c.log_level);
   if (!log::parse_level(c.log_level))
     d.error("log_level", "'" + c.log_level + "' is not one of: debug, info, notice, warning, error");
