@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh demo
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)"
+# Only what the demo runs: the daemon, its CLI and the shim.
+cmake --build build -j"$(nproc)" --target segbridged segbridgectl insert-ethers-shim
 exec python3 scripts/demo.py "$@"

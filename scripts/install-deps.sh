@@ -25,8 +25,10 @@ build_pkgs=(build-essential cmake pkg-config git
 demo_pkgs=(iproute2 iputils-ping procps psmisc kmod python3 sqlite3
   isc-dhcp-server isc-dhcp-client udhcpc rsyslog tftpd-hpa curl tcpdump
   qemu-system-x86 ipxe-qemu)
-test_pkgs=(clang clang-format libclang-rt-14-dev)
-bench_pkgs=(openvpn iperf3 gnuplot-nox)
+test_pkgs=(clang clang-format libclang-rt-14-dev
+  rpm)
+bench_pkgs=(openvpn iperf3 gnuplot-nox
+  ethtool openssl)
 
 want=("${build_pkgs[@]}")
 for what in "${@:-build}"; do

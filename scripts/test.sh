@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
-scripts/install-deps.sh test
+scripts/install-deps.sh test bench  # bench: the bench_smoke ctest needs iperf3, OpenVPN, ethtool, gnuplot
 scripts/format.sh
 
 echo "=== sanitizer + fuzz build (clang, ASan+UBSan, libFuzzer) ==="

@@ -145,6 +145,32 @@ std::vector<std::string> Section::get_string_array(const std::string& key) {
   return out;
 }
 
+std::vector<std::int64_t> Section::get_int_array(const std::string& key, std::int64_t min, std::int64_t max) {
+  std::vector<std::int64_t> out;
+  const toml::node* node = lookup(key);
+  if (!node) return out;
+  const toml::array* arr = node->as_array();
+  if (!arr) {
+    type_error(key, *node, "an array of integers");
+    return out;
+  }
+  for (const auto& elem : *arr) {
+    if (!elem.is_integer()) {
+      type_error(key, elem, "an integer (array element)");
+      continue;
+    }
+    std::int64_t v = **elem.as_integer();
+    if (v < min || v > max) {
+      std::ostringstream msg;
+      msg << "'" << qualified(key) << "' element " << v << " is out of range [" << min << ", " << max << "]";
+      errors_->add(file_, elem.source(), msg.str());
+      continue;
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
 std::string Section::get_choice(const std::string& key, const std::string& fallback,
                                 const std::vector<std::string>& choices) {
   auto v = get_string(key);

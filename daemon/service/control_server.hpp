@@ -2,6 +2,8 @@
 // The unix control socket (mode 0600): one request line per connection
 // ("status" or "status json"), one response, then close. Runs on the
 // control thread's io_context; the handler runs there too.
+#include <sys/types.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <functional>
@@ -22,11 +24,15 @@ class ControlServer {
   ControlServer& operator=(const ControlServer&) = delete;
 
   const std::string& path() const { return path_; }
+  // Gives the socket (and the directory, if this server created it) to `uid`,
+  // for a daemon about to drop root: it can then still unlink it at exit.
+  void hand_over(uid_t uid);
 
  private:
   void accept();
 
   std::string path_;
+  std::string created_dir_;
   Handler handler_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
 };

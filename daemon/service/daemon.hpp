@@ -54,6 +54,7 @@ class Daemon {
   void publish_ports();
   void reload();
   void shutdown();
+  void drop_privileges();
 
   void schedule_timer();
   void run_timers();

@@ -17,12 +17,12 @@
 namespace segbridge::daemon {
 
 struct PeerPort {
-  PeerPort(std::shared_ptr<core::Peer> p, TapDevice t, core::FrameFilterConfig f = {})
-      : peer(std::move(p)), tap(std::move(t)), filter(std::move(f)) {}
+  PeerPort(std::shared_ptr<core::Peer> p, TapDevice t, core::FrameFilterConfig filter_config)
+      : peer(std::move(p)), tap(std::move(t)), filter(std::move(filter_config)) {}
 
   std::shared_ptr<core::Peer> peer;
   TapDevice tap;
-  // RX thread: what this peer may put into the bridge (docs/SECURITY.md §2.2).
+  // RX thread: what a remote site may put on our LAN (rogue DHCP, forged syslog, ...).
   core::FrameFilter filter;
   // RX thread: frames the tap would not take (its queue was full, or it is down).
   std::atomic<std::uint64_t> tap_write_failed{0};

@@ -108,7 +108,7 @@ void RxPath::deliver(const PortTable& table, core::RxResult& r) {
   auto it = table.find(r.peer->id());
   if (it == table.end()) return;  // peer being removed
   PeerPort& port = *it->second;
-  if (!port.filter.allow(r.frame.data, r.frame.size)) return;  // counted per rule
+  if (!port.filter.allow(r.frame.data, r.frame.size)) return;  // counted by the filter
   for (;;) {
     ssize_t n = ::write(port.tap.fd(), r.frame.data, r.frame.size);
     if (n >= 0) return;

@@ -44,6 +44,8 @@ class Section {
   bool get_bool(const std::string& key, bool fallback);
   std::optional<bool> get_bool(const std::string& key);
   std::vector<std::string> get_string_array(const std::string& key);
+  // Integers in [min, max]; each bad element is an error at its own position.
+  std::vector<std::int64_t> get_int_array(const std::string& key, std::int64_t min, std::int64_t max);
   // One of `choices`; an error naming them otherwise.
   std::string get_choice(const std::string& key, const std::string& fallback, const std::vector<std::string>& choices);
 

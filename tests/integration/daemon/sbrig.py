@@ -25,7 +25,8 @@ class Gateway:
         self.ns = rig.lab.netns(name)
         self.host = rig.lab.netns("h" + name)
         self.conf = rig.lab.path("%s.conf" % name)
-        self.sock = rig.lab.path("%s.sock" % name)
+        # In a directory the daemon creates (and hands over if it drops root).
+        self.sock = rig.lab.path("%s-run/control.sock" % name)
         self.proc = None
         self.peers = []
 
@@ -98,7 +99,8 @@ class Gateway:
 class Rig:
     """hub + spokes on a WAN switch (MTU 1500), one host behind each gateway."""
 
-    def __init__(self, lab, spokes=("sitea",), hub="hub", start=True, ipv6_wan=False, hub_listen=None):
+    def __init__(self, lab, spokes=("sitea",), hub="hub", start=True, ipv6_wan=False, hub_listen=None,
+                 hub_extra=""):
         self.lab = lab
         self.psk = lab.path("psk")
         key = subprocess.run([binary("daemon/segbridged"), "genkey"], capture_output=True, text=True,
@@ -115,7 +117,7 @@ class Rig:
         for i, s in enumerate(spokes):
             self.spokes.append(self._gateway(s, "spoke", 2 + i, 2 + i))
         self.hub_listen = hub_listen
-        self.hub.write_config([{"name": s.name} for s in self.spokes], listen=hub_listen)
+        self.hub.write_config([{"name": s.name} for s in self.spokes], listen=hub_listen, extra_daemon=hub_extra)
         for s in self.spokes:
             s.write_config([{"name": hub, "endpoint": self.hub_endpoint(), "keepalive": 5}])
         if start:

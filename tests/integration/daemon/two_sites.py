@@ -20,16 +20,30 @@ from sbrig import Rig, snmp_ip_frag  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 RAWFRAME = os.path.join(HERE, "rawframe.py")
 TCPXFER = os.path.join(HERE, "tcpxfer.py")
+UDPPROBE = os.path.join(HERE, "udpprobe.py")
 
 require_root()
 sc = Scenario("daemon_two_sites")
 lab = Lab("2site")
 try:
-    rig = Rig(lab, spokes=("sitea",))
+    # The hub drops root after set-up (user = "nobody").
+    rig = Rig(lab, spokes=("sitea",), hub_extra='user = "nobody"')
     hub, spoke = rig.hub, rig.spokes[0]
     hh, sh = hub.host, spoke.host  # hosts behind the hub / behind the spoke
 
     sc.check("handshake: both sides established", lambda: rig.wait_all_established(10))
+
+    def runs_unprivileged():
+        status = open("/proc/%d/status" % hub.proc.pid).read()
+        uid = [l.split()[1:] for l in status.splitlines() if l.startswith("Uid:")][0]
+        assert uid == ["65534"] * 4, "hub still has a root uid: %r" % uid
+        capeff = int([l.split()[1] for l in status.splitlines() if l.startswith("CapEff:")][0], 16)
+        # CAP_NET_ADMIN = 12 (the default keep_capabilities): nothing else; key
+        # files read at start are remembered, so no CAP_DAC_READ_SEARCH.
+        assert capeff == (1 << 12), "unexpected capabilities %#x" % capeff
+        capbnd = int([l.split()[1] for l in status.splitlines() if l.startswith("CapBnd:")][0], 16)
+        assert capbnd == 0, "bounding set not cleared: %#x" % capbnd
+    sc.check("hub with user = nobody: uid 65534, only CAP_NET_ADMIN", runs_unprivileged)
 
     def arp_ping():
         r = sh.run("ping -c 3 -i 0.2 -W 2 %s" % hub.host_ip)
@@ -140,6 +154,28 @@ try:
         assert "sitea" in text and "established" in text and sh.mac("eth0") in text, text
     sc.check("segbridgectl status shows the remote host's MAC behind the right peer", macs_behind_peers)
 
+    def udp_probe(sender, receiver, sport, dst, dport):
+        """True if a datagram from sender:sport to dst:dport reached receiver."""
+        rx = receiver.spawn(["python3", UDPPROBE, "recv", str(dport), "1.5"], name="udprecv%d" % dport)
+        wait_until(lambda: "ready" in rx.log(), 5, what="UDP receiver ready")
+        sender.run(["python3", UDPPROBE, "send", str(sport), dst, str(dport)])
+        wait_until(lambda: not rx.alive(), 5, what="UDP receiver done")
+        return rx.popen.returncode == 0
+
+    def frame_filter():
+        # A rogue DHCP server at the remote site never reaches the frontend's LAN...
+        assert not udp_probe(sh, hh, 67, "10.1.255.255", 68), "DHCP server traffic from a spoke got through"
+        st = hub.peer_status("sitea")
+        assert st["drops"].get("filter_dhcp_server", 0) >= 3, st["drops"]
+        # ...nor forged syslog lines (insert-ethers trusts dhcpd's)...
+        assert not udp_probe(sh, hh, 40000, hub.host_ip, 514), "syslog from a spoke got through"
+        assert hub.peer_status("sitea")["drops"].get("filter_syslog", 0) >= 3
+        # ...while the hub's DHCP server does reach the remote site, and ordinary UDP passes.
+        assert udp_probe(hh, sh, 67, "10.1.255.255", 68), "the hub's DHCP server traffic was dropped"
+        assert udp_probe(sh, hh, 40001, hub.host_ip, 5514), "ordinary UDP was dropped"
+    sc.check("frame filter: spoke DHCP-server and syslog frames dropped and counted; hub's DHCP passes",
+             frame_filter)
+
     def restart_recovery():
         spoke.kill9()
         # The persistent tap stays in the bridge while the daemon is gone.
@@ -167,7 +203,9 @@ try:
         assert "sb-sitea" not in links, "tap left behind: " + links
         assert "br0" not in links, "created bridge left behind: " + links
         assert "lan0" in links
-    sc.check("SIGTERM: exit 0, taps removed, the bridge only where the daemon created it", clean_shutdown)
+        assert not os.path.exists(hub.sock), "the unprivileged hub left its control socket"
+    sc.check("SIGTERM: exit 0, taps removed, the bridge only where the daemon created it (also unprivileged)",
+             clean_shutdown)
 except Exception:
     lab.dump_logs()
     raise

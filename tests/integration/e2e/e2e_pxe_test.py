@@ -1,0 +1,252 @@
+"""The mission end to end: a qemu/iPXE compute node on a remote site PXE-boots
+from a Rocks-like frontend across segbridged and is registered by insert-ethers
+(stand-in, Rocks' exact token rules) through the insert-ethers-shim; a local
+node on the frontend's eth0 likewise. Every stage is asserted on what the real
+servers logged or served (rocks_rig.py has the topology).
+
+Real components: segbridged + segbridgectl (hub and spoke), insert-ethers-shim,
+ISC dhcpd, rsyslogd, in.tftpd, qemu-system-x86_64 + Debian's iPXE ROM, busybox
+udhcpc, curl. SEGBRIDGE_E2E_STANDIN=1 (development only) swaps segbridged for a
+veth and runs without the shim: then the node must stay at "no free leases".
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+from netlab import Scenario, require_root, wait_until
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rocks_rig  # noqa: E402
+from rocks_rig import (BOOT_FILE, FRONTEND_IP, IPXE_SCRIPT, LOCAL_MAC, REMOTE_MAC, SITE, RocksRig,  # noqa: E402
+                       run_mission)
+
+require_root()
+standin = os.environ.get("SEGBRIDGE_E2E_STANDIN") == "1"
+daemon, shim = rocks_rig.have_real_components()
+if not standin and not (daemon and shim):
+    print("FAILED: e2e needs the built segbridged/segbridgectl and insert-ethers-shim (daemon=%s shim=%s)"
+          % (daemon, shim))
+    sys.exit(1)
+node = "qemu" if rocks_rig.qemu_available() else "client"
+if node == "client":
+    print("NOTE: qemu-system-x86_64/iPXE ROM unavailable: remote node is udhcpc + TFTP + HTTP instead")
+
+sc = Scenario("e2e_pxe")
+rig = RocksRig(tunnel="veth-standin" if standin else "segbridged", shim=not standin, node=node,
+               out=lambda m: print("  .. " + m, flush=True),
+               on_stage=lambda s: print("  -> %-34s %6.2fs  %s" % (s.name, s.t - rig.t0, s.detail), flush=True),
+               tag="e2e")
+res = {}
+failed_early = None
+try:
+    res = run_mission(rig, negative_control=True, remote_timeout=100)
+except Exception as e:  # every check below then reports what is missing
+    failed_early = e
+    print("scenario stopped: %s" % e, flush=True)
+    rig.lab.dump_logs(limit=2500)
+
+
+def need(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def stage(name):
+    s = rig.stage(name)
+    need(s is not None, "stage '%s' never happened%s" % (name, " (%s)" % failed_early if failed_early else ""))
+    return s
+
+
+def syslog_lines(pattern):
+    return [line for _t, line, _m in rig.watch.find_all("syslog", pattern)]
+
+
+def check_tunnel():
+    s = stage("tunnel up")
+    if standin:
+        return
+    for ns, sock in ((rig.fe, rig.hub_sock), (rig.gw, rig.spoke_sock)):
+        st = rig.status(ns, sock)
+        need(st is not None, "segbridgectl status failed on %s" % ns.name)
+        need([p["state"] for p in st["peers"]] == ["established"], "peers not established: %s" % st["peers"])
+    # The spoke built the site's bridge with the node's port and its own tap.
+    ports = {l["ifname"] for l in rig.gw.link_json() if l.get("master") == "br0"}
+    need(ports == {rig.remote_port, "sb-frontend"}, "site1 br0 ports: %s" % ports)
+    ports = {l["ifname"] for l in rig.fe.link_json() if l.get("master") == "br0"}
+    need(ports == {"eth0", "sb-" + SITE}, "frontend br0 ports: %s" % ports)
+    hub = rig.status(rig.fe, rig.hub_sock)
+    need(hub["role"] == "hub" and hub["peers"][0]["name"] == SITE, "hub status: %s" % hub)
+    need(hub["peers"][0]["tap"] == "sb-" + SITE, "hub tap: %s" % hub["peers"][0])
+    print("     %s" % s.detail)
+
+
+def check_negative_control():
+    stage("control: no shim -> no free leases")
+    need(res.get("control_exit", 0) != 0, "the control DHCP client got a lease before anything registered it")
+    need(res.get("control_no_free_leases", 0) >= 1, "dhcpd logged no 'no free leases' for the control node")
+    need(not res.get("control_registered"), "the control node was registered without the shim")
+
+
+def check_remote_stages():
+    need(failed_early is None, "scenario stopped early: %s" % failed_early)
+    names = ["DISCOVER seen on br0"] + ([] if standin else [
+        "announced to insert-ethers", "node registered", "OFFER", "ACK", "TFTP boot file", "kickstart fetched"])
+    times = [stage(n).t for n in names]
+    need(times == sorted(times), "stages out of order: %s" % list(zip(names, times)))
+    if standin:
+        stage("stuck: no free leases")
+
+
+def check_discover_to_offer():
+    d2o = res.get("discover_to_offer")
+    need(d2o is not None, "no DISCOVER/OFFER pair for the remote node")
+    print("     first DISCOVER -> OFFER: %.2fs" % d2o)
+    # iPXE gives up DHCP after ~15 s (1+2+4+8 s backoff): the OFFER must land inside it.
+    need(0 < d2o < 15, "DISCOVER -> OFFER %.2fs is outside iPXE's retry window" % d2o)
+
+
+def check_remote_boot_artifacts():
+    ip = rig.remote_ip
+    need(ip and ip.startswith("10.1."), "remote IP %r" % ip)
+    need(syslog_lines(r"DHCPACK on %s to %s via br0" % (re.escape(ip), re.escape(REMOTE_MAC))), "no DHCPACK")
+    need(syslog_lines(r"in\.tftpd\[\d+\]: RRQ from %s filename %s" % (re.escape(ip), re.escape(BOOT_FILE))),
+         "no TFTP RRQ from the node for %s" % BOOT_FILE)
+    acc = [line for _t, line in rig.watch.lines("access") if line.startswith(ip + " ")]
+    need(any(line.split()[8] == "200" and "/install/sbin/kickstart.cgi" in line for line in acc),
+         "no 200 kickstart.cgi from %s in access_log: %s" % (ip, acc))
+    # insert-ethers' listenKs() view of the same request: the node shows "(*)".
+    need(rig.watch.first("insert-ethers", r"kickstart %s %s status 200" % (re.escape(rig.remote_name),
+                                                                           re.escape(ip))),
+         "insert-ethers stand-in did not see %s's kickstart" % rig.remote_name)
+    if node == "qemu":
+        console = res.get("node_console", "")
+        need("segbridge-e2e: KICKSTART FETCHED" in console, "iPXE console lacks the kickstart fetch:\n%s"
+             % console[-1500:])
+        # iPXE itself reports the lease from the frontend's dhcpd and the boot file.
+        need("net0: %s/255.255.0.0 gw %s" % (ip, FRONTEND_IP) in console, "iPXE lease line missing")
+        need("Next server: %s" % FRONTEND_IP in console and "Filename: %s" % BOOT_FILE in console,
+             "iPXE next-server/filename lines missing")
+
+
+def check_local_node():
+    stage("local node registered")
+    stage("local node lease")
+    stage("local node kickstart fetched")
+    with open(rig.p("run/lease-local")) as f:
+        lease = dict(line.strip().split("=", 1) for line in f if "=" in line)
+    need(lease.get("ip") == rig.local_ip, "local lease %s, registered %s" % (lease, rig.local_ip))
+    need(lease.get("siaddr") == FRONTEND_IP and lease.get("boot_file") == BOOT_FILE, "lease %s" % lease)
+    with open(rig.p("run/local-bootfile")) as f:
+        need(f.read() == IPXE_SCRIPT, "TFTP boot file content differs")
+    with open(rig.p("run/local-ks.cfg")) as f:
+        need(rig.local_name in f.read(), "kickstart not generated for %s" % rig.local_name)
+
+
+def check_registered_once():
+    regs = rig.registrations()
+    need(regs.get(REMOTE_MAC) is not None and len(regs[REMOTE_MAC]) == 1, "remote registrations: %s" % regs)
+    need(regs.get(LOCAL_MAC) is not None and len(regs[LOCAL_MAC]) == 1, "local registrations: %s" % regs)
+    need(set(regs) == {REMOTE_MAC, LOCAL_MAC}, "unexpected registrations: %s" % regs)
+    rows = [r for r in rig.db_interfaces() if r[0] != rocks_rig.FRONTEND_NAME]
+    macs = sorted(r[3] for r in rows)
+    need(macs == sorted([REMOTE_MAC, LOCAL_MAC]), "cluster DB interfaces: %s" % rows)
+    # The shim announced through syslog, more than once is allowed (retries);
+    # insert-ethers' "MAC already known" rule keeps it one host.
+    out = subprocess.run([sys.executable, os.path.join(rocks_rig.HERE, "rocks_standin.py"), "--db", rig.db_path,
+                          "list", "host", "interface"], capture_output=True, text=True, check=True).stdout
+    for mac in (REMOTE_MAC, LOCAL_MAC):
+        need(out.count(mac) == 1, "`rocks list host interface` shows %s %d times:\n%s" % (mac, out.count(mac), out))
+    with open(rig.p("etc/dhcpd.conf")) as f:
+        conf = f.read()
+    need("range" not in conf, "dhcpd.conf grew a range")
+    for mac, ip in ((REMOTE_MAC, rig.remote_ip), (LOCAL_MAC, rig.local_ip)):
+        need(re.search(r"hardware ethernet %s;\s*option host-name \"[^\"]+\";\s*fixed-address %s;" %
+                       (re.escape(mac), re.escape(ip)), conf), "no host block for %s/%s:\n%s" % (mac, ip, conf))
+
+
+def ledger_entries():
+    data = rig.shim_list()
+    if isinstance(data, dict):
+        for key in ("entries", "nodes", "clients", "macs"):
+            if isinstance(data.get(key), list):
+                return data[key]
+        raise AssertionError("unrecognised `list --json` shape: %s" % json.dumps(data)[:500])
+    return data
+
+
+def ledger_by_mac():
+    by_mac = {}
+    for e in ledger_entries():
+        by_mac.setdefault(e["mac"].lower(), []).append(e)
+    return by_mac
+
+
+def check_ledger():
+    # registered_check (the `rocks list host interface` stand-in, every 1 s)
+    # closes the loop: both MACs must reach "registered".
+    wait_until(lambda: all(e["state"] == "registered" for e in ledger_entries()
+                           if e["mac"].lower() in (REMOTE_MAC, LOCAL_MAC)) and len(ledger_by_mac()) >= 2,
+               15, interval=0.25, what="the shim to see both nodes registered")
+    by_mac = ledger_by_mac()
+    need(len(by_mac.get(REMOTE_MAC, [])) == 1, "ledger rows for the remote node: %s" % by_mac.get(REMOTE_MAC))
+    need(len(by_mac.get(LOCAL_MAC, [])) == 1, "ledger rows for the local node: %s" % by_mac.get(LOCAL_MAC))
+    need(by_mac[REMOTE_MAC][0]["site"] == SITE, "remote node ledger site: %s" % by_mac[REMOTE_MAC][0])
+    need(by_mac[LOCAL_MAC][0]["site"] == "local", "local node ledger site: %s" % by_mac[LOCAL_MAC][0])
+    need(by_mac[REMOTE_MAC][0]["port"] == "sb-" + SITE and by_mac[LOCAL_MAC][0]["port"] == "eth0",
+         "ledger ports: %s %s" % (by_mac[REMOTE_MAC][0]["port"], by_mac[LOCAL_MAC][0]["port"]))
+    for mac in (REMOTE_MAC, LOCAL_MAC):
+        need(by_mac[mac][0]["state"] == "registered", "ledger state for %s: %s" % (mac, by_mac[mac][0]))
+
+
+def check_tunnel_counters():
+    peer = rig.status(rig.fe, rig.hub_sock)["peers"][0]
+    need(peer["rx_frames"] > 0 and peer["tx_frames"] > 0, "hub peer counters: %s" % peer)
+    need(REMOTE_MAC in [m.lower() for m in peer.get("macs", [])], "hub peer macs lack the remote node: %s" % peer)
+    print("     hub peer %s: rx %d frames, tx %d frames, macs %s" % (peer["name"], peer["rx_frames"],
+                                                                       peer["tx_frames"], peer.get("macs")))
+
+
+def check_lock_file():
+    need(os.path.isfile(rig.lock_file), "insert-ethers lock file absent while it runs")
+    ie = rig.procs["insert-ethers"]
+    ie.stop(timeout=5)
+    need(not os.path.exists(rig.lock_file), "lock file left behind after insert-ethers stopped")
+
+
+sc.check("tunnel up (segbridged hub + spoke established)" if not standin else "tunnel up (STAND-IN veth)",
+         check_tunnel)
+sc.check("negative control: without the shim a node only gets 'no free leases'", check_negative_control)
+sc.check("remote node stages happen in order", check_remote_stages)
+if not standin:
+    sc.check("first DISCOVER -> OFFER inside iPXE's window", check_discover_to_offer)
+    sc.check("remote node: DHCPACK, TFTP RRQ, kickstart.cgi 200 from its IP", check_remote_boot_artifacts)
+    sc.check("local node: lease, TFTP boot file, kickstart", check_local_node)
+    sc.check("insert-ethers registered remote and local node exactly once", check_registered_once)
+    sc.check("shim ledger: remote node under its site, local node as local", check_ledger)
+    sc.check("segbridgectl status counts tunnel traffic", check_tunnel_counters)
+sc.check("insert-ethers lock file held while running, removed on exit", check_lock_file)
+
+names = [ns.name for ns in rig.lab._namespaces]
+dhcpd_pidfile = rig.p("run/dhcpd.pid")
+dhcpd_pid = int(open(dhcpd_pidfile).read()) if os.path.exists(dhcpd_pidfile) else None
+rig.close()
+
+
+def check_cleanup():
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    need(not any(n in out for n in names), "namespaces left: %s" % out)
+    if dhcpd_pid is not None:
+        try:
+            with open("/proc/%d/stat" % dhcpd_pid) as f:
+                stat = f.read()
+        except FileNotFoundError:
+            return
+        # A zombie awaiting its reaper (dhcpd runs detached, like a service) has exited.
+        need(stat.split(") ", 1)[1].split()[0] == "Z" or "(dhcpd)" not in stat,
+             "dhcpd %d still running: %s" % (dhcpd_pid, stat[:80]))
+
+
+sc.check("teardown removes namespaces and stops dhcpd", check_cleanup)
+sys.exit(sc.finish())
