@@ -1,5 +1,6 @@
 #include "control_server.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -110,6 +111,9 @@ ControlServer::ControlServer(boost::asio::io_context& io, std::string path, Hand
   acceptor_.bind(ep, ec);
   ::umask(old);
   if (ec) throw std::system_error(ec.value(), std::generic_category(), "bind control socket " + path_);
+  const auto slash = path_.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
+  dir_fd_.reset(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   acceptor_.listen(16);
   accept();
 }
@@ -117,7 +121,12 @@ ControlServer::ControlServer(boost::asio::io_context& io, std::string path, Hand
 ControlServer::~ControlServer() {
   boost::system::error_code ec;
   acceptor_.close(ec);
-  ::unlink(path_.c_str());
+  const auto slash = path_.rfind('/');
+  if (dir_fd_) {
+    ::unlinkat(dir_fd_.get(), path_.substr(slash == std::string::npos ? 0 : slash + 1).c_str(), 0);
+  } else {
+    ::unlink(path_.c_str());
+  }
 }
 
 void ControlServer::hand_over(uid_t uid) {

@@ -7,7 +7,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <functional>
+
 #include <string>
+#include "segbridge/unique_fd.hpp"
 
 namespace segbridge::daemon {
 
@@ -33,6 +35,10 @@ class ControlServer {
 
   std::string path_;
   std::string created_dir_;
+  // The socket's directory, opened at start: removing the socket at exit with
+  // unlinkat() needs no search permission on the path above it (the daemon
+  // may no longer be root by then).
+  UniqueFd dir_fd_;
   Handler handler_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
 };
