@@ -32,6 +32,9 @@ namespace segbridge::core {
 
 struct DeviceConfig {
   unsigned path_mtu = 1500;  // outer path MTU, clamped to kMinPathMtu..kMaxPathMtu
+  // REKEY_AFTER_TIME; only tests shorten it (to see several rekeys under
+  // traffic in seconds). Sessions still expire at kRejectAfterTime.
+  Duration rekey_after_time = kRekeyAfterTime;
 };
 
 struct RxResult {
