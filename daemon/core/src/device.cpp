@@ -509,8 +509,11 @@ RxResult Device::on_data(RxContext& context, MutableBytes d, const Endpoint& fro
     session.mark_received();
     if (!session.initiator()) r.control_attention = true;  // promote the confirmed session
   }
+  // Roam only on the newest packet of the session: a reordered older one
+  // from the previous address must not move the endpoint back.
   Endpoint source = from.unmapped();
-  if (source != peer.endpoint_.load()) peer.endpoint_.store(source);
+  if (session.replay_window().highest() == h.counter + 1 && source != peer.endpoint_.load())
+    peer.endpoint_.store(source);
   peer.last_received_.store(ticks(now), std::memory_order_relaxed);
   clear_since(peer.unanswered_since_);
   peer.counters_.add(Counter::rx_datagrams);

@@ -469,6 +469,18 @@ TEST_F(DeviceTest, RoamingOnlyAfterAuthentication) {
   EXPECT_EQ(hub.peer->endpoint(), roamed);
   ASSERT_EQ(send(hub, frame_of(60, 2)).drop, DropReason::none);
   EXPECT_EQ(hub.out[0].to, roamed);
+  hub.out.clear();
+  // Reordering: the newer packet arrives from a third address first; the older
+  // one, still in flight from the previous address, must not move it back.
+  ASSERT_EQ(send(spoke, frame_of(100, 3)).drop, DropReason::none);
+  ASSERT_EQ(send(spoke, frame_of(100, 4)).drop, DropReason::none);
+  Bytes older(spoke.out[0].data, spoke.out[0].data + spoke.out[0].size);
+  Bytes newer(spoke.out[1].data, spoke.out[1].data + spoke.out[1].size);
+  spoke.out.clear();
+  Endpoint third = *Endpoint::parse("192.0.2.3:42000");
+  EXPECT_EQ(receive(hub, newer, third).drop, DropReason::none);
+  EXPECT_EQ(receive(hub, older, roamed).drop, DropReason::none);  // accepted (inside the window)...
+  EXPECT_EQ(hub.peer->endpoint(), third);                         // ...but not roamed back
 }
 
 TEST_F(DeviceTest, PassiveKeepaliveAfterReceivingWithoutSending) {
