@@ -1,6 +1,5 @@
 #include "control_server.hpp"
 
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,15 +34,11 @@ bool someone_listening(const std::string& path) {
   return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
 }
 
-// Returns the directory it created ("" if it existed).
-std::string prepare_path(const std::string& path) {
-  std::string created;
+void prepare_path(const std::string& path) {
   auto slash = path.rfind('/');
   if (slash != std::string::npos && slash > 0) {
     std::string dir = path.substr(0, slash);
-    if (::mkdir(dir.c_str(), 0700) == 0) {
-      created = dir;
-    } else if (errno != EEXIST) {
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
       throw std::system_error(errno, std::generic_category(), "create control socket directory " + dir);
     }
   }
@@ -58,7 +53,6 @@ std::string prepare_path(const std::string& path) {
     }
     ::unlink(path.c_str());
   }
-  return created;
 }
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -102,7 +96,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
 ControlServer::ControlServer(boost::asio::io_context& io, std::string path, Handler handler)
     : path_(std::move(path)), handler_(std::move(handler)), acceptor_(io) {
-  created_dir_ = prepare_path(path_);
+  prepare_path(path_);
   stream_protocol::endpoint ep(path_);
   acceptor_.open(ep.protocol());
   // Created 0600 from the start: no window in which others could connect.
@@ -111,9 +105,6 @@ ControlServer::ControlServer(boost::asio::io_context& io, std::string path, Hand
   acceptor_.bind(ep, ec);
   ::umask(old);
   if (ec) throw std::system_error(ec.value(), std::generic_category(), "bind control socket " + path_);
-  const auto slash = path_.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
-  dir_fd_.reset(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   acceptor_.listen(16);
   accept();
 }
@@ -121,21 +112,7 @@ ControlServer::ControlServer(boost::asio::io_context& io, std::string path, Hand
 ControlServer::~ControlServer() {
   boost::system::error_code ec;
   acceptor_.close(ec);
-  const auto slash = path_.rfind('/');
-  if (dir_fd_) {
-    ::unlinkat(dir_fd_.get(), path_.substr(slash == std::string::npos ? 0 : slash + 1).c_str(), 0);
-  } else {
-    ::unlink(path_.c_str());
-  }
-}
-
-void ControlServer::hand_over(uid_t uid) {
-  if (::chown(path_.c_str(), uid, static_cast<gid_t>(-1)) != 0) {
-    log::warning("control socket " + path_ + ": chown: " + std::strerror(errno));
-  }
-  if (!created_dir_.empty() && ::chown(created_dir_.c_str(), uid, static_cast<gid_t>(-1)) != 0) {
-    log::warning("control socket directory " + created_dir_ + ": chown: " + std::strerror(errno));
-  }
+  ::unlink(path_.c_str());
 }
 
 void ControlServer::accept() {

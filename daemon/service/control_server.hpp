@@ -7,9 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <functional>
-
 #include <string>
-#include "segbridge/unique_fd.hpp"
 
 namespace segbridge::daemon {
 
@@ -26,19 +24,11 @@ class ControlServer {
   ControlServer& operator=(const ControlServer&) = delete;
 
   const std::string& path() const { return path_; }
-  // Gives the socket (and the directory, if this server created it) to `uid`,
-  // for a daemon about to drop root: it can then still unlink it at exit.
-  void hand_over(uid_t uid);
 
  private:
   void accept();
 
   std::string path_;
-  std::string created_dir_;
-  // The socket's directory, opened at start: removing the socket at exit with
-  // unlinkat() needs no search permission on the path above it (the daemon
-  // may no longer be root by then).
-  UniqueFd dir_fd_;
   Handler handler_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
 };

@@ -1,7 +1,5 @@
 #include "daemon.hpp"
 
-#include <pwd.h>
-
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <csignal>
@@ -20,6 +18,12 @@ namespace segbridge::daemon {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
 
 std::uint64_t wall_clock_ns() {
   return static_cast<std::uint64_t>(
@@ -60,16 +64,6 @@ core::PeerConfig to_core_peer(const DaemonConfig& daemon, const PeerConfig& peer
     c.persistent = peer.endpoint.has_value();
   }
   return c;
-}
-
-core::FrameFilterConfig filter_config(const PeerConfig& peer) {
-  core::FrameFilterConfig filter;
-  filter.allow_dhcp_server = peer.allow_dhcp_server;
-  filter.drop_syslog = !peer.allow_syslog;
-  filter.allowed_source_macs = peer.allowed_source_macs;
-  filter.allowed_ouis = peer.allowed_ouis;
-  filter.allowed_ethertypes = peer.allowed_ethertypes;
-  return filter;
 }
 
 std::unique_ptr<core::Handshaker> make_handshaker(const DaemonConfig& c) {
@@ -131,7 +125,14 @@ Daemon::Daemon(DaemonConfig config, bool debug)
     for (const auto& p : config_.peers) start_peer(p);
     control_ = std::make_unique<ControlServer>(io_, config_.control_socket,
                                                [this](const std::string& r) { return handle_request(r); });
-    if (!config_.user.empty()) drop_privileges();
+    // Everything that needs root exists now (bridge, taps, socket, control socket).
+    if (!config_.user.empty()) {
+      os::drop_privileges({config_.user, config_.group, config_.keep_capabilities});
+      log::notice("dropped privileges: running as " + config_.user + ", capabilities kept: " +
+                  (config_.keep_capabilities.empty() ? std::string("none") : join(config_.keep_capabilities)));
+    } else {
+      log::warning("running as root: set [daemon] user (e.g. \"nobody\") to drop privileges after start-up");
+    }
   } catch (...) {
     tx_.reset();
     rx_.reset();
@@ -179,21 +180,6 @@ int Daemon::run() {
   return 0;
 }
 
-void Daemon::drop_privileges() {
-  // Before any thread exists: capabilities are per thread and inherited.
-  os::PrivilegeDrop drop;
-  drop.user = config_.user;
-  drop.group = config_.group;
-  // Key files need no capability: those read at start are remembered (key_file.hpp).
-  drop.keep_capabilities = config_.keep_capabilities;
-  const passwd* pw = ::getpwnam(config_.user.c_str());
-  if (pw) control_->hand_over(pw->pw_uid);  // so it can still remove its socket at exit
-  os::drop_privileges(drop);
-  std::string caps;
-  for (const auto& cap : drop.keep_capabilities) caps += (caps.empty() ? "" : ", ") + cap;
-  log::notice("running as user " + config_.user + " with capabilities: " + (caps.empty() ? "none" : caps));
-}
-
 void Daemon::shutdown() {
   stopping_ = true;
   boost::system::error_code ec;
@@ -214,7 +200,7 @@ void Daemon::start_peer(const PeerConfig& peer) {
     bridge_.remove_tap(peer.tap_name());
     throw std::runtime_error("peer '" + peer.name + "': " + error);
   }
-  auto port = std::make_shared<PeerPort>(core_peer, std::move(tap), filter_config(peer));
+  auto port = std::make_shared<PeerPort>(core_peer, std::move(tap), peer.filter);
   port->vnet_header = config_.tap_offload;
   by_name_[peer.name] = port;
   peer_configs_[peer.name] = peer;
@@ -247,7 +233,7 @@ void Daemon::reload() {
   log::notice("SIGHUP: reloading " + config_.file);
   config::Errors errors;
   auto next = load_config_file(config_.file, errors);
-  if (next) check_references(*next, errors);
+  if (next) check_key_files(*next, errors);
   if (!next || !errors.empty()) {
     for (const auto& m : errors.messages()) log::error(m);
     log::error("reload: configuration has errors; keeping the running one");
@@ -295,13 +281,9 @@ void Daemon::reload() {
       // Only the frame filters changed: apply them in place, keeping the
       // peer's tap and session (and its traffic) untouched.
       PeerConfig with_new_filter = old->second;
-      with_new_filter.allow_dhcp_server = p.allow_dhcp_server;
-      with_new_filter.allow_syslog = p.allow_syslog;
-      with_new_filter.allowed_source_macs = p.allowed_source_macs;
-      with_new_filter.allowed_ouis = p.allowed_ouis;
-      with_new_filter.allowed_ethertypes = p.allowed_ethertypes;
+      with_new_filter.filter = p.filter;
       if (with_new_filter.same_as(p)) {
-        by_name_.at(p.name)->filter.update(filter_config(p));
+        by_name_.at(p.name)->filter.update(p.filter);
         old->second = p;
         log::info("peer " + p.name + ": frame filters updated");
         continue;
@@ -311,13 +293,10 @@ void Daemon::reload() {
     try {
       start_peer(p);
     } catch (const std::exception& e) {
-      std::string hint;
-      if (!config_.user.empty()) {
-        hint = " (running as '" + config_.user +
-               "': a new tap needs /dev/net/tun accessible to that user, mode 0666 as distributions ship it; "
-               "otherwise restart segbridged to add peers)";
-      }
-      log::error(std::string("reload: ") + e.what() + hint);
+      log::error(std::string("reload: ") + e.what() +
+                 (config_.user.empty() ? ""
+                                       : " (segbridged runs as '" + config_.user +
+                                             "': new taps need /dev/net/tun accessible to it; else restart)"));
     }
   }
   // Keep the daemon-wide settings that can change at run time.
@@ -449,13 +428,13 @@ DaemonStatus Daemon::status() {
     p.reassembled = snap[core::Counter::reassembled];
     add_drops(p.drops, snap);
     if (auto n = port->tap_write_failed.load(std::memory_order_relaxed)) p.drops["tap_write_failed"] = n;
-    auto filtered = port->filter.counters();
+    if (auto n = port->udp_send_failed.load(std::memory_order_relaxed)) p.drops["udp_send_failed"] = n;
+    if (auto n = port->offload_malformed.load(std::memory_order_relaxed)) p.drops["offload_malformed"] = n;
+    const core::FilterCounters filtered = port->filter.counters();
     for (std::size_t i = 0; i < core::kFilterRuleCount; ++i) {
       if (filtered.dropped[i])
         p.drops[std::string(core::filter_rule_name(static_cast<core::FilterRule>(i)))] = filtered.dropped[i];
     }
-    if (auto n = port->udp_send_failed.load(std::memory_order_relaxed)) p.drops["udp_send_failed"] = n;
-    if (auto n = port->offload_malformed.load(std::memory_order_relaxed)) p.drops["offload_malformed"] = n;
     auto range = macs_by_port.equal_range(p.tap);
     for (auto it = range.first; it != range.second; ++it) p.macs.push_back(it->second);
     s.peers.push_back(std::move(p));

@@ -83,7 +83,7 @@ int usage_error(const std::string& msg) {
 std::optional<daemon::DaemonConfig> load_checked(const std::string& path, bool print) {
   config::Errors errors;
   auto cfg = daemon::load_config_file(path, errors);
-  if (cfg) daemon::check_references(*cfg, errors);
+  if (cfg) daemon::check_key_files(*cfg, errors);
   if (!errors.empty()) {
     if (print) std::fputs(errors.joined().c_str(), stderr);
     return std::nullopt;

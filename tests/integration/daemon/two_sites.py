@@ -38,8 +38,7 @@ try:
         uid = [l.split()[1:] for l in status.splitlines() if l.startswith("Uid:")][0]
         assert uid == ["65534"] * 4, "hub still has a root uid: %r" % uid
         capeff = int([l.split()[1] for l in status.splitlines() if l.startswith("CapEff:")][0], 16)
-        # CAP_NET_ADMIN = 12 (the default keep_capabilities): nothing else; key
-        # files read at start are remembered, so no CAP_DAC_READ_SEARCH.
+        # CAP_NET_ADMIN = 12 (keep_capabilities default): nothing else.
         assert capeff == (1 << 12), "unexpected capabilities %#x" % capeff
         capbnd = int([l.split()[1] for l in status.splitlines() if l.startswith("CapBnd:")][0], 16)
         assert capbnd == 0, "bounding set not cleared: %#x" % capbnd

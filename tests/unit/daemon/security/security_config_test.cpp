@@ -1,6 +1,6 @@
 // segbridged.conf keys of the security work: handshake mode, private key,
-// peer public keys, capabilities kept after the privilege drop, the rekey
-// knob — all with file:line errors. (Frame filter keys: tests/unit/daemon/config_test.cpp.)
+// peer public keys, per-peer frame filters (role-dependent defaults) and
+// privilege dropping — all with file:line errors.
 #include <gtest/gtest.h>
 
 #include "segbridge/crypto/key_file.hpp"
@@ -57,6 +57,74 @@ TEST(SecurityConfig, NoiseIkErrorsNameTheLine) {
   EXPECT_NE(mode.joined().find("noise-ik"), std::string::npos) << mode.joined();
 }
 
+TEST(SecurityConfig, FilterDefaultsDependOnTheRole) {
+  config::Errors errors;
+  auto h = load(hub("private_key_file = \"/k\"\n", "public_key = \"" + kPub + "\"\n"), errors);
+  ASSERT_TRUE(h) << errors.joined();
+  EXPECT_FALSE(h->peers[0].filter.allow_dhcp_server);  // a hub filters its spokes
+  EXPECT_TRUE(h->peers[0].filter.drop_syslog);
+
+  auto s = load(
+      "[daemon]\nname = \"sitea\"\nrole = \"spoke\"\nprivate_key_file = \"/k\"\n[[peer]]\nname = "
+      "\"hub\"\nendpoint = \"192.0.2.1:7440\"\npublic_key = \"" +
+          kPub + "\"\n",
+      errors);
+  ASSERT_TRUE(s) << errors.joined();
+  EXPECT_TRUE(s->peers[0].filter.allow_dhcp_server);  // the frontend's dhcpd serves the remote nodes
+  EXPECT_FALSE(s->peers[0].filter.drop_syslog);
+}
+
+TEST(SecurityConfig, FilterListsAreParsedAndCheckedPerEntry) {
+  config::Errors errors;
+  auto c =
+      load(hub("private_key_file = \"/k\"\n", "public_key = \"" + kPub +
+                                                  "\"\nallow_dhcp_server = true\nfilter_syslog = false\n"
+                                                  "allowed_source_macs = [\"52:54:00:12:34:56\"]\n"
+                                                  "allowed_ouis = [\"00:25:90\"]\n"
+                                                  "allowed_ethertypes = [\"ipv4\", \"arp\", \"0x86DD\", \"llc\"]\n"),
+           errors);
+  ASSERT_TRUE(c) << errors.joined();
+  const auto& f = c->peers[0].filter;
+  EXPECT_TRUE(f.allow_dhcp_server);
+  EXPECT_FALSE(f.drop_syslog);
+  ASSERT_EQ(f.allowed_source_macs.size(), 1u);
+  EXPECT_EQ(f.allowed_source_macs[0].to_string(), "52:54:00:12:34:56");
+  EXPECT_EQ(f.allowed_ouis, std::vector<std::uint32_t>{0x002590});
+  EXPECT_EQ(f.allowed_ethertypes, (std::vector<std::uint16_t>{0x0800, 0x0806, 0x86dd, 0}));
+
+  config::Errors bad;
+  EXPECT_FALSE(load(hub("private_key_file = \"/k\"\n", "public_key = \"" + kPub +
+                                                           "\"\nallowed_source_macs = [\"zz\"]\n"
+                                                           "allowed_ouis = [\"52:54\"]\n"
+                                                           "allowed_ethertypes = [\"0x0005\", \"0x10000\"]\n"),
+                    bad));
+  EXPECT_EQ(bad.messages().size(), 4u) << bad.joined();
+}
+
+TEST(SecurityConfig, PrivilegeDropSettings) {
+  config::Errors errors;
+  auto c = load(hub("psk_file = \"/p\"\nuser = \"nobody\"\ngroup = \"nogroup\"\nkeep_capabilities = []\n", ""), errors);
+  ASSERT_TRUE(c) << errors.joined();
+  EXPECT_EQ(c->user, "nobody");
+  EXPECT_EQ(c->group, "nogroup");
+  EXPECT_TRUE(c->keep_capabilities.empty());
+
+  config::Errors bad;
+  EXPECT_FALSE(load(hub("psk_file = \"/p\"\ngroup = \"x\"\nkeep_capabilities = [\"CAP_FLY\"]\n", ""), bad));
+  EXPECT_NE(bad.joined().find("'CAP_FLY' is not a capability name"), std::string::npos) << bad.joined();
+  EXPECT_NE(bad.joined().find("'group' needs 'user'"), std::string::npos) << bad.joined();
+}
+
+TEST(SecurityConfig, ChangedFiltersOrKeysRebuildThePeerOnReload) {
+  config::Errors errors;
+  auto a = load(hub("private_key_file = \"/k\"\n", "public_key = \"" + kPub + "\"\n"), errors);
+  auto b =
+      load(hub("private_key_file = \"/k\"\n", "public_key = \"" + kPub + "\"\nallow_dhcp_server = true\n"), errors);
+  ASSERT_TRUE(a && b) << errors.joined();
+  EXPECT_TRUE(a->peers[0].same_as(a->peers[0]));
+  EXPECT_FALSE(a->peers[0].same_as(b->peers[0]));
+}
+
 TEST(SecurityConfig, RekeyAfterTimeIsBoundedAndDefaultsToWireGuards) {
   config::Errors errors;
   auto c = load(hub("private_key_file = \"/k\"\n", "public_key = \"" + kPub + "\"\n"), errors);
@@ -69,33 +137,6 @@ TEST(SecurityConfig, RekeyAfterTimeIsBoundedAndDefaultsToWireGuards) {
   EXPECT_FALSE(
       load(hub("private_key_file = \"/k\"\nrekey_after_time = 600\n", "public_key = \"" + kPub + "\"\n"), bad));
   EXPECT_NE(bad.joined().find("rekey_after_time"), std::string::npos) << bad.joined();
-}
-
-TEST(SecurityConfig, PrivilegeDropSettings) {
-  config::Errors errors;
-  auto c = load(hub("psk_file = \"/p\"\nuser = \"nobody\"\ngroup = \"nogroup\"\nkeep_capabilities = []\n", ""), errors);
-  ASSERT_TRUE(c) << errors.joined();
-  EXPECT_EQ(c->user, "nobody");
-  EXPECT_EQ(c->group, "nogroup");
-  EXPECT_TRUE(c->keep_capabilities.empty());
-  auto d = load(hub("psk_file = \"/p\"\nuser = \"nobody\"\n", ""), errors);
-  ASSERT_TRUE(d) << errors.joined();
-  EXPECT_EQ(d->keep_capabilities, std::vector<std::string>{"CAP_NET_ADMIN"});  // and no CAP_DAC_READ_SEARCH
-
-  config::Errors bad;
-  EXPECT_FALSE(load(hub("psk_file = \"/p\"\ngroup = \"x\"\nkeep_capabilities = [\"CAP_FLY\"]\n", ""), bad));
-  EXPECT_NE(bad.joined().find("'CAP_FLY' is not a capability name"), std::string::npos) << bad.joined();
-  EXPECT_NE(bad.joined().find("only makes sense with 'user'"), std::string::npos) << bad.joined();
-}
-
-TEST(SecurityConfig, ChangedFiltersMakeADifferentPeerConfig) {
-  config::Errors errors;
-  auto a = load(hub("private_key_file = \"/k\"\n", "public_key = \"" + kPub + "\"\n"), errors);
-  auto b =
-      load(hub("private_key_file = \"/k\"\n", "public_key = \"" + kPub + "\"\nallow_dhcp_server = true\n"), errors);
-  ASSERT_TRUE(a && b) << errors.joined();
-  EXPECT_TRUE(a->peers[0].same_as(a->peers[0]));
-  EXPECT_FALSE(a->peers[0].same_as(b->peers[0]));
 }
 
 }  // namespace
