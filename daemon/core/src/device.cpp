@@ -396,7 +396,7 @@ void Device::peer_timers(Peer& peer, TimePoint now, DatagramBatch& out) {
     bool want = peer.wants_handshake_.load(std::memory_order_relaxed);
     auto& c = peer.current_;
     if (!c && peer.config_.persistent) want = true;
-    if (c && c->initiator() && now - c->created() >= kRekeyAfterTime) want = true;
+    if (c && c->initiator() && now - c->created() >= config_.rekey_after_time) want = true;
     if (c && c->sent_messages() >= kRekeyAfterMessages) want = true;
     std::int64_t unanswered = peer.unanswered_since_.load(std::memory_order_relaxed);
     bool dead = unanswered != kNever && now - at(unanswered) >= peer.config_.keepalive + kRekeyTimeout;
@@ -445,7 +445,7 @@ TimePoint Device::peer_deadline(const Peer& peer, TimePoint now) const {
     bool want_now = peer.wants_handshake_.load(std::memory_order_relaxed) || (!c && peer.config_.persistent) ||
                     (c && c->sent_messages() >= kRekeyAfterMessages);
     if (want_now) consider(std::max(now, rate));
-    if (c && c->initiator()) consider(std::max(c->created() + kRekeyAfterTime, rate));
+    if (c && c->initiator()) consider(std::max(c->created() + config_.rekey_after_time, rate));
     std::int64_t unanswered = peer.unanswered_since_.load(std::memory_order_relaxed);
     if (unanswered != kNever) consider(std::max(at(unanswered) + peer.config_.keepalive + kRekeyTimeout, rate));
   }
@@ -623,7 +623,8 @@ TxResult Device::send_frame(Peer& peer, ConstBytes frame, TimePoint now, Datagra
   clear_since(peer.unreplied_since_);
   mark_since(peer.unanswered_since_, now);
   // Time/volume based rekey (at most one request per second from this path).
-  bool old = s->sent_messages() >= kRekeyAfterMessages || (s->initiator() && now - s->created() >= kRekeyAfterTime);
+  bool old =
+      s->sent_messages() >= kRekeyAfterMessages || (s->initiator() && now - s->created() >= config_.rekey_after_time);
   if (old && now - peer.tx_last_rekey_request_ >= kHandshakeRetryInitial) {
     peer.tx_last_rekey_request_ = now;
     peer.wants_handshake_.store(true, std::memory_order_relaxed);

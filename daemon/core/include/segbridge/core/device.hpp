@@ -31,7 +31,10 @@
 namespace segbridge::core {
 
 struct DeviceConfig {
-  unsigned path_mtu = 1500;  // outer path MTU, clamped to kMinPathMtu..kMaxPathMtu
+  unsigned path_mtu = 1500;  // outer path MTU (kMinPathMtu..kMaxPathMtu)
+  // REKEY_AFTER_TIME; only tests shorten it (to see several rekeys under
+  // traffic in seconds). Sessions still expire at kRejectAfterTime.
+  Duration rekey_after_time = kRekeyAfterTime;
 };
 
 struct RxResult {
