@@ -1,4 +1,5 @@
 // insert-ethers-shim: command line entry point (daemon and admin commands).
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -236,9 +237,20 @@ int cmd_announce(const ShimConfig& config, Ledger& ledger, const MacAddress& mac
     r = f.announce(*e, error);
     if (r == FeedResult::started) {
       int status = 0;
-      ::waitpid(child_pid, &status, 0);
+      const std::int64_t deadline = wall_ms() + config.exec_timeout_s * 1000;
+      while (::waitpid(child_pid, &status, WNOHANG) == 0) {
+        if (wall_ms() > deadline) {
+          ::kill(child_pid, SIGKILL);
+          ::waitpid(child_pid, &status, 0);
+          break;
+        }
+        ::usleep(20000);
+      }
       r = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? FeedResult::done : FeedResult::failed;
-      if (r == FeedResult::failed) error = "command failed with status " + std::to_string(status);
+      if (r == FeedResult::failed) {
+        error = WIFSIGNALED(status) ? "command killed (signal " + std::to_string(WTERMSIG(status)) + ", exec_timeout?)"
+                                    : "command exited with status " + std::to_string(WEXITSTATUS(status));
+      }
     }
   } else if (config.feeder == FeederKind::file) {
     FileFeeder f(config.feed_file, config.private_interface);
