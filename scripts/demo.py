@@ -77,7 +77,8 @@ def main():
         res = run_mission(rig, negative_control=True, remote_timeout=100)
         if rig.use_shim:
             print()
-            print("%sStage timings (remote node %s)%s" % (BOLD, rocks_rig.REMOTE_MAC, RESET))
+            print("%sStage timings (remote node %s, local node %s)%s" % (BOLD, rocks_rig.REMOTE_MAC,
+                                                                        rocks_rig.LOCAL_MAC, RESET))
             prev = None
             for s in rig.stages:
                 print("  %-36s at %6.2fs  %s" % (s.name, s.t - t0,
@@ -90,7 +91,8 @@ def main():
                 print("  local node first DISCOVER -> OFFER: %.2fs" % res["local_discover_to_offer"])
             console = res.get("node_console")
             if console:
-                keep = ("Configuring", "net0:", "Next server", "Filename", "tftp://", "http://", "segbridge-e2e")
+                keep = ("Configuring", "net0:", "Next server", "Filename", "tftp://", "http://", "segbridge-e2e",
+                        rocks_rig.KERNEL_FILE + " :")
                 lines = [rocks_rig.ANSI.sub("", line).strip() for line in console.splitlines()]
                 print()
                 print("%sThe remote node's console (qemu serial, iPXE):%s" % (BOLD, RESET))

@@ -19,6 +19,7 @@ stand-in and `rocks list host interface` stand-in (this directory), and the
 insert-ethers-shim. The remote site runs segbridged as a spoke.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -51,10 +52,28 @@ FRONTEND_MAC = "52:54:00:fe:00:01"
 PXE_VENDOR_CLASS = "PXEClient:Arch:00000:UNDI:002001"  # what a BIOS PXE ROM sends as option 60
 KS_URL = "http://%s/install/sbin/kickstart.cgi?arch=x86_64&np=1" % FRONTEND_IP
 
+# Like pxelinux loading the installer kernel on a Rocks node: 1 MiB over TFTP
+# with iPXE's blksize 1432, i.e. 1478-byte frames that only cross a 1500-byte
+# path because segbridged fragments them inside the tunnel.
+KERNEL_FILE = "vmlinuz"
+KERNEL_SIZE = 1 << 20
+TFTP_BLKSIZE = 1432
+
 IPXE_SCRIPT = """#!ipxe
 echo segbridge-e2e: boot file fetched over TFTP from ${next-server} as ${ip}
+imgfetch tftp://${next-server}/%s && echo segbridge-e2e: KERNEL FETCHED || echo segbridge-e2e: kernel fetch FAILED
+imgstat
 imgfetch %s && echo segbridge-e2e: KICKSTART FETCHED || echo segbridge-e2e: kickstart fetch FAILED
-""" % KS_URL
+""" % (KERNEL_FILE, KS_URL)
+
+
+def kernel_bytes():
+    """KERNEL_SIZE deterministic, incompressible bytes (a SHA-256 chain)."""
+    out, block = bytearray(), b"segbridge-e2e"
+    while len(out) < KERNEL_SIZE:
+        block = hashlib.sha256(block).digest()
+        out += block
+    return bytes(out[:KERNEL_SIZE])
 
 RSYSLOG_CONF = """# rsyslogd for the e2e frontend: its own socket, nothing from the host.
 global(workDirectory="{dir}/var/spool/rsyslog")
@@ -158,6 +177,9 @@ class Watch(threading.Thread):
             self.files[key] = {"path": path, "offset": 0, "buf": "", "lines": []}
 
     def _poll(self):
+        # One timestamp per sweep: lines from different files seen in the same
+        # sweep tie instead of being ordered by which file was read first.
+        now = time.monotonic()
         with self.lock:
             items = list(self.files.values())
         for f in items:
@@ -170,7 +192,6 @@ class Watch(threading.Thread):
                 continue
             if not chunk:
                 continue
-            now = time.monotonic()
             parts = (f["buf"] + chunk).split("\n")
             f["buf"] = parts.pop()
             with self.lock:
@@ -378,6 +399,8 @@ class RocksRig:
 
         # TFTP: the boot file is an iPXE script that fetches the kickstart over HTTP.
         self._write("tftpboot/" + BOOT_FILE, IPXE_SCRIPT)
+        with open(self.p("tftpboot/" + KERNEL_FILE), "wb") as f:
+            f.write(kernel_bytes())
         self.procs["in.tftpd"] = fe.spawn(
             ["unshare", "--mount", "--propagation", "private", "sh", self.p("bin/with-devlog"), self.sock,
              self.p("dev-empty"), "in.tftpd", "-L", "-v", "-v", "-u", "tftp", "-a", "%s:69" % FRONTEND_IP,
@@ -516,9 +539,12 @@ class RocksRig:
         fetch = ("udhcpc -f -q -n -i eth0 -V %s -x 0x5d:0000 -t %d -T 1 -A 1 -s %s && . %s && "
                  "echo \"lease $ip from $serverid, next-server $siaddr, file $boot_file\" && "
                  "curl -sSf --max-time 10 -o %s tftp://$siaddr/$boot_file && echo \"tftp ok $boot_file\" && "
+                 "curl -sSf --max-time 30 --tftp-blksize %d -o %s tftp://$siaddr/%s && "
+                 "echo \"kernel ok $(sha256sum < %s | cut -d' ' -f1)\" && "
                  "curl -sSf --max-time 10 -o %s -w 'http %%{http_code}\\n' '%s' && echo 'client done'") % (
                      PXE_VENDOR_CLASS, tries, script, self.p("run/lease-%s" % label),
-                     self.p("run/%s-bootfile" % label), self.p("run/%s-ks.cfg" % label), KS_URL)
+                     self.p("run/%s-bootfile" % label), TFTP_BLKSIZE, self.p("run/%s-kernel" % label), KERNEL_FILE,
+                     self.p("run/%s-kernel" % label), self.p("run/%s-ks.cfg" % label), KS_URL)
         return ns.spawn(["timeout", str(timeout), "sh", "-c", fetch], name="udhcpc-%s" % label)
 
     # ------------------------------------------------------------ the stages
@@ -568,6 +594,16 @@ class RocksRig:
             # advertisement (router solicitations for ~13 s); a Rocks private net has none.
             detail += "  [iPXE waited for IPv6 autoconfiguration first]"
         self.mark("TFTP boot file", t, detail)
+        t, line, _ = self.watch.wait("syslog", r"in\.tftpd\[\d+\]: RRQ from %s filename %s" % (ipx, KERNEL_FILE),
+                                     left(), "the kernel requested over TFTP", alive)
+        self.mark("TFTP kernel requested", t, line.split(" ", 1)[1])
+        if self.node_kind == "qemu":
+            t, line, _ = self.watch.wait("node", r"segbridge-e2e: KERNEL FETCHED", left(),
+                                         "iPXE to finish the 1 MiB TFTP transfer", alive)
+        else:
+            t, line, _ = self.watch.wait("node", r"^kernel ok", left(), "the 1 MiB TFTP transfer", alive)
+        self.mark("TFTP kernel (1 MiB) done", t, "blksize %d: %d-byte frames through the 1500-MTU path" % (
+            TFTP_BLKSIZE, TFTP_BLKSIZE + 46))
         t, line, _ = self.watch.wait("access", r"^%s .*\"GET /install/sbin/kickstart\.cgi\S* HTTP/1\.\d\" 200 " % ipx,
                                      left(), "the kickstart fetched over HTTP", alive)
         self.mark("kickstart fetched", t, line)
@@ -713,6 +749,7 @@ def run_mission(rig, negative_control=True, remote_timeout=100):
         rig.mark("local node lease", t, line)
         t, line, _ = rig.watch.wait("local", r"^client done", 30, "the local node's TFTP + kickstart fetch",
                                     p.alive)
-        rig.mark("local node kickstart fetched", t, "TFTP %s + HTTP kickstart.cgi 200" % BOOT_FILE)
+        rig.mark("local node kickstart fetched", t, "TFTP %s + %s (1 MiB) + HTTP kickstart.cgi 200" % (
+            BOOT_FILE, KERNEL_FILE))
         res["local_discover_to_offer"] = rig.discover_to_offer(LOCAL_MAC, since=local_start)
     return res
