@@ -46,7 +46,7 @@ rig = RocksRig(tunnel="veth-standin" if standin else "segbridged", shim=not stan
 res = {}
 failed_early = None
 try:
-    res = run_mission(rig, negative_control=True, remote_timeout=100)
+    run_mission(rig, res, negative_control=True, remote_timeout=100)
 except Exception as e:  # every check below then reports what is missing
     failed_early = e
     print("scenario stopped: %s" % e, flush=True)
@@ -89,7 +89,8 @@ def check_tunnel():
 
 def check_negative_control():
     stage("control: no shim -> no free leases")
-    need(res.get("control_exit", 0) != 0, "the control DHCP client got a lease before anything registered it")
+    need("control_exit" in res, "the control DHCP client did not run")
+    need(res["control_exit"] != 0, "the control DHCP client got a lease before anything registered it")
     need(res.get("control_no_free_leases", 0) >= 1, "dhcpd logged no 'no free leases' for the control node")
     need(not res.get("control_registered"), "the control node was registered without the shim")
 

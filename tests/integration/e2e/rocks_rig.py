@@ -219,7 +219,10 @@ class Watch(threading.Thread):
 
     def wait(self, key, pattern, timeout, what=None, alive=None):
         """(t, line, match) of the first line matching; raises RigError on timeout
-        or as soon as `alive()` (e.g. a process check) turns false."""
+        or as soon as `alive` (a netlab Process this depends on) has exited."""
+        proc_name = getattr(alive, "name", None)
+        if alive is not None and hasattr(alive, "alive"):
+            alive = alive.alive
         deadline = time.monotonic() + timeout
         while True:
             hit = self.first(key, pattern)
@@ -230,7 +233,7 @@ class Watch(threading.Thread):
                 hit = self.first(key, pattern)
                 if hit:
                     return hit
-                raise RigError("%s: gave up, a process it depends on exited" % (what or pattern))
+                raise RigError("%s: gave up, %s exited" % (what or pattern, proc_name or "a process it depends on"))
             if time.monotonic() > deadline:
                 raise RigError("timed out after %.0fs waiting for %s" % (timeout, what or pattern))
             time.sleep(0.05)
@@ -423,7 +426,7 @@ class RocksRig:
              "--filename", BOOT_FILE, "--syslog-socket", self.sock], name="insert-ethers")
         self.watch.add("insert-ethers", self.procs["insert-ethers"].log_path)
         self.watch.wait("insert-ethers", r"insert-ethers: listening", 10, "insert-ethers stand-in to start",
-                        alive=self.procs["insert-ethers"].alive)
+                        alive=self.procs["insert-ethers"])
         self.out("frontend services: rsyslogd, dhcpd on br0 (Rocks dhcpd.conf, no range), in.tftpd, "
                  "kickstart.cgi httpd, insert-ethers stand-in (lock %s)" % self.lock_file)
 
@@ -500,7 +503,7 @@ class RocksRig:
         self.procs["shim"] = self.fe.spawn([shim, "-c", self.shim_conf], name="insert-ethers-shim")
         self.watch.add("shim", self.procs["shim"].log_path)
         self.watch.wait("shim", r"capturing DHCP requests on br0", 10, "insert-ethers-shim to capture on br0",
-                        alive=self.procs["shim"].alive)
+                        alive=self.procs["shim"])
         topo = self.watch.first("shim", r"topology on br0: (.*)")
         self.out("insert-ethers-shim capturing on br0, announcing via syslog %s; %s" % (
             self.sock, topo[2].group(1) if topo else "(no topology line)"))
@@ -551,7 +554,7 @@ class RocksRig:
     def follow_remote(self, mac=REMOTE_MAC, timeout=100):
         """Waits for each stage of the remote node's path and records when it
         was observed. Raises RigError naming the stage that did not happen."""
-        alive = self.procs.get("qemu", self.procs.get("remote-client")).alive
+        alive = self.procs.get("qemu", self.procs.get("remote-client"))
         deadline = time.monotonic() + timeout
 
         def left():
@@ -705,11 +708,12 @@ exit 0
 """
 
 
-def run_mission(rig, negative_control=True, remote_timeout=100):
+def run_mission(rig, res=None, negative_control=True, remote_timeout=100):
     """The whole scenario, in order; stages are recorded on `rig` as they are
-    observed. Returns a dict of what happened for the caller to print or
-    assert. Raises RigError at the first stage that does not happen."""
-    res = {}
+    observed and results in `res` (a dict, also returned) for the caller to
+    print or assert. Raises RigError at the first stage that does not happen;
+    `res` then keeps what was measured so far."""
+    res = {} if res is None else res
     rig.build()
     rig.start_frontend()
     rig.start_tunnel()
@@ -742,13 +746,12 @@ def run_mission(rig, negative_control=True, remote_timeout=100):
         p = rig.client_boot(rig.ln, "local", tries=20, timeout=60)
         rig.watch.add("local", p.log_path)
         t, _l, m = rig.watch.wait("insert-ethers", r"added (\S+) mac %s ip (\S+)" % re.escape(LOCAL_MAC), 40,
-                                  "insert-ethers to register the local node", p.alive)
+                                  "insert-ethers to register the local node", p)
         rig.local_name, rig.local_ip = m.group(1), m.group(2)
         rig.mark("local node registered", t, "%s = %s" % (rig.local_name, rig.local_ip))
-        t, line, _ = rig.watch.wait("local", r"^lease ", 30, "the local node's lease", p.alive)
+        t, line, _ = rig.watch.wait("local", r"^lease ", 30, "the local node's lease", p)
         rig.mark("local node lease", t, line)
-        t, line, _ = rig.watch.wait("local", r"^client done", 30, "the local node's TFTP + kickstart fetch",
-                                    p.alive)
+        t, line, _ = rig.watch.wait("local", r"^client done", 30, "the local node's TFTP + kickstart fetch", p)
         rig.mark("local node kickstart fetched", t, "TFTP %s + %s (1 MiB) + HTTP kickstart.cgi 200" % (
             BOOT_FILE, KERNEL_FILE))
         res["local_discover_to_offer"] = rig.discover_to_offer(LOCAL_MAC, since=local_start)
