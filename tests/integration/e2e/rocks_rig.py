@@ -47,6 +47,11 @@ FRONTEND_NAME = "frontend"
 PRIVATE_DEVICE = "eth0"  # the frontend's private NIC as Rocks' DB knows it
 BOOT_FILE = "segbridge-e2e.ipxe"  # what dhcpd hands out as `filename` (pxelinux.0 on Rocks)
 REMOTE_MAC = "52:54:00:5b:01:01"
+# Optional second site (the test's multi-site check): a DHCP-client node.
+SITE2 = "site2"
+SITE2_MAC = "52:54:00:5b:02:01"
+WAN_HUB2 = "192.0.2.5"  # the frontend's second WAN link, 192.0.2.4/30
+WAN_SPOKE2 = "192.0.2.6"
 LOCAL_MAC = "52:54:00:10:00:01"
 FRONTEND_MAC = "52:54:00:fe:00:01"
 PXE_VENDOR_CLASS = "PXEClient:Arch:00000:UNDI:002001"  # what a BIOS PXE ROM sends as option 60
@@ -278,8 +283,10 @@ class RocksRig:
     """Builds and drives the whole scenario. `tunnel` is "segbridged" or
     "veth-standin"; `shim` True/False; `node` "qemu" or "client" (fallback)."""
 
-    def __init__(self, tunnel="segbridged", shim=True, node="qemu", out=None, on_stage=None, tag="e2e"):
+    def __init__(self, tunnel="segbridged", shim=True, node="qemu", out=None, on_stage=None, tag="e2e",
+                 second_site=False):
         self.tunnel = tunnel
+        self.second_site = second_site and tunnel == "segbridged"
         self.use_shim = shim
         self.node_kind = node
         self.out = out or (lambda msg: None)
@@ -364,6 +371,17 @@ class RocksRig:
             self.lab.veth(self.gw, self.remote_port, self.rn, "eth0")
             self.rn.run("ip link set eth0 down && ip link set eth0 address %s && ip link set eth0 up" % REMOTE_MAC)
         ln.run("ip link set eth0 down && ip link set eth0 address %s && ip link set eth0 up" % LOCAL_MAC)
+        if self.second_site:
+            # A second site on its own WAN link (/30 inside 192.0.2.0/24); it
+            # reaches the hub's 192.0.2.1 through its default route.
+            self.gw2 = lab.netns("gw2")
+            self.rn2 = lab.netns("rn2")
+            lab.veth(fe, "wan1", self.gw2, "wan0", mtu=1500)
+            fe.run("ip addr add %s/30 dev wan1" % WAN_HUB2)
+            self.gw2.run("ip addr add %s/30 dev wan0 && ip route add default via %s" % (WAN_SPOKE2, WAN_HUB2))
+            lab.veth(self.gw2, "node0", self.rn2, "eth0")
+            self.rn2.run("ip link set eth0 down && ip link set eth0 address %s && ip link set eth0 up" % SITE2_MAC)
+            wait_until(lambda: self.gw2.ok("ping -c1 -W1 %s" % WAN_HUB), 10, what="site2 WAN reachable")
         wait_until(lambda: fe.ok("ping -c1 -W1 %s" % WAN_SPOKE), 10, what="WAN reachable")
         self.out("namespaces: frontend %s (br0 %s/16 = eth0 + tunnel taps, wan0 %s), "
                  "%s gateway %s (br0), local node %s" % (fe.name, FRONTEND_IP, WAN_HUB, SITE, gw.name, ln.name))
@@ -453,24 +471,32 @@ class RocksRig:
         self._write("etc/psk", psk + "\n", 0o600)
         self.hub_sock = self.p("run/segbridged-hub.sock")
         self.spoke_sock = self.p("run/segbridged-spoke.sock")
-        self._write("etc/segbridged-hub.conf", HUB_CONF.format(
-            listen="%s:%d" % (WAN_HUB, TUNNEL_PORT), sock=self.hub_sock, psk=self.p("etc/psk"), site=SITE))
+        hub_conf = HUB_CONF.format(listen="%s:%d" % (WAN_HUB, TUNNEL_PORT), sock=self.hub_sock,
+                                   psk=self.p("etc/psk"), site=SITE)
+        spokes = [(self.gw, self.spoke_sock, "segbridged-spoke", "etc/segbridged-spoke.conf")]
+        if self.second_site:
+            hub_conf += '\n[[peer]]\nname = "%s"\n' % SITE2
+            self.spoke2_sock = self.p("run/segbridged-spoke2.sock")
+            self._write("etc/segbridged-spoke2.conf", SPOKE_CONF.format(
+                site=SITE2, sock=self.spoke2_sock, psk=self.p("etc/psk"),
+                endpoint="%s:%d" % (WAN_HUB, TUNNEL_PORT), port="node0"))
+            spokes.append((self.gw2, self.spoke2_sock, "segbridged-spoke2", "etc/segbridged-spoke2.conf"))
+        self._write("etc/segbridged-hub.conf", hub_conf)
         self._write("etc/segbridged-spoke.conf", SPOKE_CONF.format(
             site=SITE, sock=self.spoke_sock, psk=self.p("etc/psk"), endpoint="%s:%d" % (WAN_HUB, TUNNEL_PORT),
             port=self.remote_port))
-        for conf in ("etc/segbridged-hub.conf", "etc/segbridged-spoke.conf"):
+        for conf in ["etc/segbridged-hub.conf"] + [sp[3] for sp in spokes]:
             r = subprocess.run([daemon, "--check", "-c", self.p(conf)], capture_output=True, text=True)
             if r.returncode != 0:
                 raise RigError("segbridged --check %s:\n%s%s" % (conf, r.stdout, r.stderr))
         self.procs["segbridged-hub"] = self.fe.spawn([daemon, "-c", self.p("etc/segbridged-hub.conf")],
                                                      name="segbridged-hub")
-        self.procs["segbridged-spoke"] = self.gw.spawn([daemon, "-c", self.p("etc/segbridged-spoke.conf")],
-                                                       name="segbridged-spoke")
+        for ns, _sock, key, conf in spokes:
+            self.procs[key] = ns.spawn([daemon, "-c", self.p(conf)], name=key)
         self.ctl = ctl
 
         def established():
-            for ns, sock, key in ((self.fe, self.hub_sock, "segbridged-hub"),
-                                  (self.gw, self.spoke_sock, "segbridged-spoke")):
+            for ns, sock, key in [(self.fe, self.hub_sock, "segbridged-hub")] + [sp[:3] for sp in spokes]:
                 if not self.procs[key].alive():
                     raise RigError("%s exited:\n%s" % (key, self.procs[key].log()[-2000:]))
                 st = self.status(ns, sock)
@@ -479,8 +505,8 @@ class RocksRig:
             return True
 
         wait_until(established, 30, interval=0.1, what="segbridged hub and spoke established")
-        self.mark("tunnel up", detail="segbridged hub %s <-> spoke %s established (%.2fs)" % (
-            WAN_HUB, WAN_SPOKE, time.monotonic() - t))
+        self.mark("tunnel up", detail="segbridged hub %s <-> spoke %s%s established (%.2fs)" % (
+            WAN_HUB, WAN_SPOKE, " and %s" % WAN_SPOKE2 if self.second_site else "", time.monotonic() - t))
 
     def status(self, ns, sock, text=False):
         argv = [self.ctl, "-s", sock, "status"] + ([] if text else ["--json"])
@@ -737,6 +763,12 @@ def run_mission(rig, res=None, negative_control=True, remote_timeout=100):
     rig.follow_remote(timeout=remote_timeout)
     res["discover_to_offer"] = rig.discover_to_offer(REMOTE_MAC)
     if "qemu" in rig.procs:
+        # The access log can be ahead of iPXE's own (serial) report; let the
+        # emulated node finish its line before switching it off.
+        try:
+            rig.watch.wait("node", r"segbridge-e2e: KICKSTART", 20, "iPXE to report the kickstart", rig.procs["qemu"])
+        except RigError as e:
+            res["node_console_error"] = str(e)
         res["node_console"] = rig.procs["qemu"].log()
         rig.procs["qemu"].stop(timeout=5)
 
@@ -755,4 +787,14 @@ def run_mission(rig, res=None, negative_control=True, remote_timeout=100):
         rig.mark("local node kickstart fetched", t, "TFTP %s + %s (1 MiB) + HTTP kickstart.cgi 200" % (
             BOOT_FILE, KERNEL_FILE))
         res["local_discover_to_offer"] = rig.discover_to_offer(LOCAL_MAC, since=local_start)
+
+    if rig.use_shim and rig.second_site:
+        p = rig.client_boot(rig.rn2, "site2", tries=20, timeout=60)
+        rig.watch.add("site2", p.log_path)
+        t, _l, m = rig.watch.wait("insert-ethers", r"added (\S+) mac %s ip (\S+)" % re.escape(SITE2_MAC), 40,
+                                  "insert-ethers to register the site2 node", p)
+        rig.site2_name, rig.site2_ip = m.group(1), m.group(2)
+        rig.mark("site2 node registered", t, "%s = %s" % (rig.site2_name, rig.site2_ip))
+        t, line, _ = rig.watch.wait("site2", r"^client done", 40, "the site2 node's lease + TFTP + kickstart", p)
+        rig.mark("site2 node kickstart fetched", t, "lease, TFTP %s + %s, kickstart 200" % (BOOT_FILE, KERNEL_FILE))
     return res
