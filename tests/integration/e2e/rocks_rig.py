@@ -16,7 +16,9 @@ ISC dhcpd on br0 with a Rocks-generated dhcpd.conf (no range) and a private
 /dev/log (unshare --mount), in.tftpd, an HTTP server for
 /install/sbin/kickstart.cgi with an Apache access log, the insert-ethers
 stand-in and `rocks list host interface` stand-in (this directory), and the
-insert-ethers-shim. The remote site runs segbridged as a spoke.
+insert-ethers-shim. The remote site runs segbridged as a spoke. With
+second_site=True (the test) a second spoke (site2, own WAN link 192.0.2.4/30)
+serves a DHCP-client node, to prove per-site attribution.
 """
 
 import hashlib
