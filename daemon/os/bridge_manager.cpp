@@ -1,5 +1,11 @@
 #include "bridge_manager.hpp"
 
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "segbridge/log.hpp"
 
 namespace segbridge::daemon {
@@ -51,11 +57,22 @@ void BridgeManager::add_ports(const std::vector<std::string>& ports) {
   }
 }
 
-TapDevice BridgeManager::add_tap(const std::string& tap_name) {
+TapDevice BridgeManager::add_tap(const std::string& tap_name, bool offload, bool* offload_active) {
   TapOptions options;
   options.name = tap_name;
   options.persistent = true;
+  options.vnet_header = offload;
   TapDevice tap = TapDevice::open(options);
+  *offload_active = false;
+  if (offload) {
+    // Only after TUNSETIFF (the offloads belong to the attached device).
+    if (::ioctl(tap.fd(), TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) == 0) {
+      *offload_active = true;
+    } else {
+      log::warning("tap " + tap_name + ": TUNSETOFFLOAD failed (" + std::strerror(errno) +
+                   "); frames are read one by one");
+    }
+  }
   taps_.insert(tap_name);
   auto br = nl_->link(bridge_);
   auto link = nl_->link(tap_name);

@@ -30,7 +30,9 @@ class BridgeManager {
 
   // A persistent tap, MTU = bridge MTU, enslaved and up. Reattaches to a tap
   // left behind by a crashed instance, so its bridge port never goes away.
-  TapDevice add_tap(const std::string& tap_name);
+  // With `offload`, the tap carries a virtio_net_hdr per frame and takes
+  // checksum + TSO offload (TUNSETOFFLOAD): returns whether that took effect.
+  TapDevice add_tap(const std::string& tap_name, bool offload, bool* offload_active);
   // Releases and deletes one of our taps (peer removed or daemon stopping).
   void remove_tap(const std::string& tap_name);
 

@@ -9,12 +9,17 @@
 
 #include "endpoint.hpp"
 #include "segbridge/config_file.hpp"
-#include "segbridge/mac_address.hpp"
+#include "segbridge/core/frame_filter.hpp"
 
 namespace segbridge::daemon {
 
 enum class Role { hub, spoke };
 const char* to_string(Role role);
+
+// noise_ik: site key pairs (default when private_key_file is set);
+// psk: the legacy shared-key handshake (default without private_key_file).
+enum class Handshake { noise_ik, psk };
+const char* to_string(Handshake handshake);
 
 inline constexpr std::uint16_t kDefaultPort = 7440;
 inline constexpr unsigned kMinPathMtu = 1280;  // IPv6 minimum link MTU
@@ -26,13 +31,11 @@ struct PeerConfig {
   std::optional<EndpointSpec> endpoint;  // spoke: the hub (required); hub: optional
   std::string psk_file;                  // resolved: the peer's own or the daemon's
   unsigned keepalive_s = 10;
-  std::optional<std::string> public_key;  // Noise IK identity (security work)
-  // Frame filter for frames received from this peer (core::FrameFilter).
-  bool allow_dhcp_server = false;                 // default: true for a spoke's hub, false on a hub
-  bool allow_syslog = false;                      // UDP to port 514 (forged dhcpd lines)
-  std::vector<MacAddress> allowed_source_macs;    // empty (and no OUIs): any
-  std::vector<std::uint32_t> allowed_ouis;        // "52:54:00" entries
-  std::vector<std::uint16_t> allowed_ethertypes;  // empty: any
+  std::optional<std::string> public_key;  // Noise IK: the peer's X25519 public key (base64)
+  // Frame filters on what this peer sends into the bridge (docs/SECURITY.md).
+  // Defaults depend on the role: a hub filters its spokes, a spoke lets the
+  // hub (the frontend's dhcpd) serve DHCP.
+  core::FrameFilterConfig filter;
 
   std::string tap_name() const { return "sb-" + name; }
   // Same settings (used by SIGHUP to decide whether a peer must be rebuilt).
@@ -50,14 +53,18 @@ struct DaemonConfig {
   std::vector<std::string> bridge_ports;
   std::string control_socket = "/run/segbridged/control.sock";
   unsigned path_mtu = 1500;
+  // Taps with IFF_VNET_HDR + TSO/checksum offload: TCP super-frames are read
+  // in one go and cut to fit one datagram (TsoSegmenter), and merged again on
+  // receive (GroCoalescer).
+  bool tap_offload = true;
   std::string psk_file;
+  Handshake handshake = Handshake::noise_ik;
+  std::string private_key_file;  // Noise IK: this site's X25519 private key
+  std::string user;              // drop to this user after setup (empty: stay root)
+  std::string group;             // and this group (empty: the user's primary group)
+  std::vector<std::string> keep_capabilities{"CAP_NET_ADMIN"};
   std::string log_level = "info";
   bool syslog = false;
-  // Run as this user after set-up, keeping only CAP_NET_ADMIN (taps and the
-  // bridge on reload/shutdown) and CAP_DAC_READ_SEARCH (root-only key files
-  // on reload). Empty: stay root.
-  std::string user;
-  std::string group;
   std::vector<PeerConfig> peers;
 
   const PeerConfig* find_peer(const std::string& name) const;
@@ -71,9 +78,9 @@ std::optional<DaemonConfig> load_config_file(const std::string& path, config::Er
 std::optional<DaemonConfig> load_config_string(const std::string& text, const std::string& name,
                                                config::Errors& errors);
 
-// What the file refers to outside itself: reads every key file (as the daemon
-// will at start) and looks up `user`/`group`; records each problem as
-// "<config file>: <what>: <reason>".
-void check_references(const DaemonConfig& config, config::Errors& errors);
+// Reads every key file the config names (as the daemon will at start) and
+// records each problem as "<config file>: peer 'x': <reason>" (or
+// "<config file>: private_key_file: <reason>").
+void check_key_files(const DaemonConfig& config, config::Errors& errors);
 
 }  // namespace segbridge::daemon

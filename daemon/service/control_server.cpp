@@ -34,15 +34,11 @@ bool someone_listening(const std::string& path) {
   return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
 }
 
-// Returns the directory it created ("" if it existed).
-std::string prepare_path(const std::string& path) {
-  std::string created;
+void prepare_path(const std::string& path) {
   auto slash = path.rfind('/');
   if (slash != std::string::npos && slash > 0) {
     std::string dir = path.substr(0, slash);
-    if (::mkdir(dir.c_str(), 0700) == 0) {
-      created = dir;
-    } else if (errno != EEXIST) {
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
       throw std::system_error(errno, std::generic_category(), "create control socket directory " + dir);
     }
   }
@@ -57,7 +53,6 @@ std::string prepare_path(const std::string& path) {
     }
     ::unlink(path.c_str());
   }
-  return created;
 }
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -101,7 +96,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
 ControlServer::ControlServer(boost::asio::io_context& io, std::string path, Handler handler)
     : path_(std::move(path)), handler_(std::move(handler)), acceptor_(io) {
-  created_dir_ = prepare_path(path_);
+  prepare_path(path_);
   stream_protocol::endpoint ep(path_);
   acceptor_.open(ep.protocol());
   // Created 0600 from the start: no window in which others could connect.
@@ -118,15 +113,6 @@ ControlServer::~ControlServer() {
   boost::system::error_code ec;
   acceptor_.close(ec);
   ::unlink(path_.c_str());
-}
-
-void ControlServer::hand_over(uid_t uid) {
-  if (::chown(path_.c_str(), uid, static_cast<gid_t>(-1)) != 0) {
-    log::warning("control socket " + path_ + ": chown: " + std::strerror(errno));
-  }
-  if (!created_dir_.empty() && ::chown(created_dir_.c_str(), uid, static_cast<gid_t>(-1)) != 0) {
-    log::warning("control socket directory " + created_dir_ + ": chown: " + std::strerror(errno));
-  }
 }
 
 void ControlServer::accept() {

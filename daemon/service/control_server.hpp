@@ -24,15 +24,11 @@ class ControlServer {
   ControlServer& operator=(const ControlServer&) = delete;
 
   const std::string& path() const { return path_; }
-  // Gives the socket (and the directory, if this server created it) to `uid`,
-  // for a daemon about to drop root: it can then still unlink it at exit.
-  void hand_over(uid_t uid);
 
  private:
   void accept();
 
   std::string path_;
-  std::string created_dir_;
   Handler handler_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
 };

@@ -1,7 +1,5 @@
 #include "daemon.hpp"
 
-#include <pwd.h>
-
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <csignal>
@@ -12,12 +10,20 @@
 #include "os/privileges.hpp"
 #include "segbridge/core/aead.hpp"
 #include "segbridge/core/psk_handshake.hpp"
+#include "segbridge/crypto/key_file.hpp"
+#include "segbridge/crypto/noise_ik_handshaker.hpp"
 #include "segbridge/log.hpp"
 
 namespace segbridge::daemon {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
 
 std::uint64_t wall_clock_ns() {
   return static_cast<std::uint64_t>(
@@ -31,9 +37,17 @@ core::PeerConfig to_core_peer(const DaemonConfig& daemon, const PeerConfig& peer
   c.name = peer.name;
   c.credentials.name = peer.name;  // PSK mode: the name the peer's daemon sends
   std::string error;
-  auto key = read_key_file(peer.psk_file, error);
-  if (!key) throw std::runtime_error("peer '" + peer.name + "': " + error);
-  c.credentials.psk = *key;
+  if (daemon.handshake == Handshake::noise_ik) {
+    auto pub = peer.public_key ? crypto::public_key_from_base64(*peer.public_key) : std::nullopt;
+    if (!pub) throw std::runtime_error("peer '" + peer.name + "': no valid public_key");
+    c.credentials.public_key = core::SecretKey(pub->data());
+  }
+  // PSK mode: the key; Noise IK: optional, mixed in as psk2.
+  if (daemon.handshake == Handshake::psk || !peer.psk_file.empty()) {
+    auto key = read_key_file(peer.psk_file, error);
+    if (!key) throw std::runtime_error("peer '" + peer.name + "': " + error);
+    c.credentials.psk = *key;
+  }
   if (peer.endpoint) {
     std::string err;
     auto ep = resolve(*peer.endpoint, AF_UNSPEC, err);
@@ -50,6 +64,18 @@ core::PeerConfig to_core_peer(const DaemonConfig& daemon, const PeerConfig& peer
     c.persistent = peer.endpoint.has_value();
   }
   return c;
+}
+
+std::unique_ptr<core::Handshaker> make_handshaker(const DaemonConfig& c) {
+  if (c.handshake == Handshake::psk) {
+    log::notice("handshake: legacy PSK mode (docs/SECURITY.md: prefer Noise IK with private_key_file)");
+    return std::make_unique<core::PskHandshaker>(c.name, core::locally_available_aeads(), wall_clock_ns);
+  }
+  // The private key goes straight into locked memory; it is never re-read.
+  crypto::SecretKey key = crypto::load_key_file(c.private_key_file, "private key", crypto::KeyFilePolicy{::geteuid()});
+  auto h = std::make_unique<crypto::NoiseIkHandshaker>(std::move(key));
+  log::notice("handshake: Noise IK, public key " + crypto::key_to_base64(h->public_key().data()));
+  return h;
 }
 
 std::unique_ptr<UdpSocket> open_socket(const DaemonConfig& c) {
@@ -84,12 +110,11 @@ Daemon::Daemon(DaemonConfig config, bool debug)
     socket_ = open_socket(config_);
     core::DeviceConfig dc;
     dc.path_mtu = config_.path_mtu;
-    auto handshaker =
-        std::make_unique<core::PskHandshaker>(config_.name, core::locally_available_aeads(), wall_clock_ns);
-    device_ = std::make_unique<core::Device>(dc, std::move(handshaker));
+    device_ = std::make_unique<core::Device>(dc, make_handshaker(config_));
     control_out_ = std::make_unique<core::DatagramBatch>(64, device_->max_datagram_size());
     control_send_ = std::make_unique<SendBatch>(64);
     tx_ = std::make_unique<TxPath>(*device_, *socket_, [this] { request_attention(); });
+    tx_->set_path_mtu(config_.path_mtu);
     RxHooks hooks;
     hooks.handshake = [this](const std::uint8_t* d, std::size_t n, const core::Endpoint& from) {
       queue_handshake(d, n, from);
@@ -99,7 +124,14 @@ Daemon::Daemon(DaemonConfig config, bool debug)
     for (const auto& p : config_.peers) start_peer(p);
     control_ = std::make_unique<ControlServer>(io_, config_.control_socket,
                                                [this](const std::string& r) { return handle_request(r); });
-    if (!config_.user.empty()) drop_privileges();
+    // Everything that needs root exists now (bridge, taps, socket, control socket).
+    if (!config_.user.empty()) {
+      os::drop_privileges({config_.user, config_.group, config_.keep_capabilities});
+      log::notice("dropped privileges: running as " + config_.user + ", capabilities kept: " +
+                  (config_.keep_capabilities.empty() ? std::string("none") : join(config_.keep_capabilities)));
+    } else {
+      log::warning("running as root: set [daemon] user (e.g. \"nobody\") to drop privileges after start-up");
+    }
   } catch (...) {
     tx_.reset();
     rx_.reset();
@@ -147,18 +179,6 @@ int Daemon::run() {
   return 0;
 }
 
-void Daemon::drop_privileges() {
-  // Before any thread exists: capabilities are per thread and inherited.
-  os::PrivilegeDrop drop;
-  drop.user = config_.user;
-  drop.group = config_.group;
-  drop.keep_capabilities = {"CAP_NET_ADMIN", "CAP_DAC_READ_SEARCH"};
-  const passwd* pw = ::getpwnam(config_.user.c_str());
-  if (pw) control_->hand_over(pw->pw_uid);  // so it can still remove its socket at exit
-  os::drop_privileges(drop);
-  log::notice("running as user " + config_.user + " with CAP_NET_ADMIN and CAP_DAC_READ_SEARCH only");
-}
-
 void Daemon::shutdown() {
   stopping_ = true;
   boost::system::error_code ec;
@@ -171,20 +191,16 @@ void Daemon::shutdown() {
 
 void Daemon::start_peer(const PeerConfig& peer) {
   core::PeerConfig cp = to_core_peer(config_, peer);
-  TapDevice tap = bridge_.add_tap(peer.tap_name());
+  bool offload = false;
+  TapDevice tap = bridge_.add_tap(peer.tap_name(), config_.tap_offload, &offload);
   std::string error;
   auto core_peer = device_->add_peer(cp, &error);
   if (!core_peer) {
     bridge_.remove_tap(peer.tap_name());
     throw std::runtime_error("peer '" + peer.name + "': " + error);
   }
-  core::FrameFilterConfig filter;
-  filter.allow_dhcp_server = peer.allow_dhcp_server;
-  filter.drop_syslog = !peer.allow_syslog;
-  filter.allowed_source_macs = peer.allowed_source_macs;
-  filter.allowed_ouis = peer.allowed_ouis;
-  filter.allowed_ethertypes = peer.allowed_ethertypes;
-  auto port = std::make_shared<PeerPort>(core_peer, std::move(tap), std::move(filter));
+  auto port = std::make_shared<PeerPort>(core_peer, std::move(tap), peer.filter);
+  port->vnet_header = config_.tap_offload;
   by_name_[peer.name] = port;
   peer_configs_[peer.name] = peer;
   publish_ports();
@@ -216,7 +232,7 @@ void Daemon::reload() {
   log::notice("SIGHUP: reloading " + config_.file);
   config::Errors errors;
   auto next = load_config_file(config_.file, errors);
-  if (next) check_references(*next, errors);
+  if (next) check_key_files(*next, errors);
   if (!next || !errors.empty()) {
     for (const auto& m : errors.messages()) log::error(m);
     log::error("reload: configuration has errors; keeping the running one");
@@ -227,11 +243,15 @@ void Daemon::reload() {
     return (a ? a->text : "") == (b ? b->text : "");
   };
   if (next->name != config_.name || next->role != config_.role || !same_spec(next->listen, config_.listen) ||
-      next->bridge != config_.bridge || next->control_socket != config_.control_socket) {
-    log::warning("reload: name, role, listen, bridge and control_socket changes take effect after a restart");
+      next->bridge != config_.bridge || next->control_socket != config_.control_socket ||
+      next->tap_offload != config_.tap_offload || next->user != config_.user || next->group != config_.group) {
+    log::warning(
+        "reload: name, role, listen, bridge, control_socket, tap_offload, user and group changes take effect after a "
+        "restart");
   }
   if (next->path_mtu != config_.path_mtu) {
     device_->set_path_mtu(next->path_mtu);
+    tx_->set_path_mtu(next->path_mtu);
     log::info("path MTU now " + std::to_string(next->path_mtu));
   }
   if (auto lvl = log::parse_level(next->log_level); lvl && !debug_ && next->log_level != config_.log_level) {
@@ -256,17 +276,26 @@ void Daemon::reload() {
   for (const auto& p : next->peers) {
     auto old = peer_configs_.find(p.name);
     if (old != peer_configs_.end() && old->second.same_as(p)) continue;
-    if (old != peer_configs_.end()) stop_peer(p.name);
+    if (old != peer_configs_.end()) {
+      // Only the frame filters changed: apply them in place, keeping the
+      // peer's tap and session (and its traffic) untouched.
+      PeerConfig with_new_filter = old->second;
+      with_new_filter.filter = p.filter;
+      if (with_new_filter.same_as(p)) {
+        by_name_.at(p.name)->filter.update(p.filter);
+        old->second = p;
+        log::info("peer " + p.name + ": frame filters updated");
+        continue;
+      }
+      stop_peer(p.name);
+    }
     try {
       start_peer(p);
     } catch (const std::exception& e) {
-      std::string hint;
-      if (!config_.user.empty()) {
-        hint = " (running as '" + config_.user +
-               "': a new tap needs /dev/net/tun accessible to that user, mode 0666 as distributions ship it; "
-               "otherwise restart segbridged to add peers)";
-      }
-      log::error(std::string("reload: ") + e.what() + hint);
+      log::error(std::string("reload: ") + e.what() +
+                 (config_.user.empty() ? ""
+                                       : " (segbridged runs as '" + config_.user +
+                                             "': new taps need /dev/net/tun accessible to it; else restart)"));
     }
   }
   // Keep the daemon-wide settings that can change at run time.
@@ -398,12 +427,13 @@ DaemonStatus Daemon::status() {
     p.reassembled = snap[core::Counter::reassembled];
     add_drops(p.drops, snap);
     if (auto n = port->tap_write_failed.load(std::memory_order_relaxed)) p.drops["tap_write_failed"] = n;
-    auto filtered = port->filter.counters();
+    if (auto n = port->udp_send_failed.load(std::memory_order_relaxed)) p.drops["udp_send_failed"] = n;
+    if (auto n = port->offload_malformed.load(std::memory_order_relaxed)) p.drops["offload_malformed"] = n;
+    const core::FilterCounters filtered = port->filter.counters();
     for (std::size_t i = 0; i < core::kFilterRuleCount; ++i) {
       if (filtered.dropped[i])
         p.drops[std::string(core::filter_rule_name(static_cast<core::FilterRule>(i)))] = filtered.dropped[i];
     }
-    if (auto n = port->udp_send_failed.load(std::memory_order_relaxed)) p.drops["udp_send_failed"] = n;
     auto range = macs_by_port.equal_range(p.tap);
     for (auto it = range.first; it != range.second; ++it) p.macs.push_back(it->second);
     s.peers.push_back(std::move(p));

@@ -1,46 +1,44 @@
 #include "key_file.hpp"
 
-#include <fcntl.h>
-#include <sodium.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include <map>
+#include <mutex>
 
-#include "segbridge/core/key_encoding.hpp"
-#include "segbridge/unique_fd.hpp"
+#include "segbridge/crypto/key_file.hpp"
 
 namespace segbridge::daemon {
+namespace {
+
+// The user the daemon started as (root in production): key files must be its.
+const uid_t kOwner = ::geteuid();
+
+std::mutex cache_mutex;
+std::map<std::string, core::SecretKey>& cache() {
+  static std::map<std::string, core::SecretKey> keys;  // wiped by ~SecretKey at exit
+  return keys;
+}
+
+}  // namespace
 
 std::optional<core::SecretKey> read_key_file(const std::string& path, std::string& error) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) {
-    error = "cannot open key file '" + path + "': " + std::strerror(errno);
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  if (::geteuid() != kOwner) {
+    // Privileges were dropped: the file is root's and no longer readable.
+    auto it = cache().find(path);
+    if (it != cache().end()) return it->second;
+    error = "key file '" + path + "' was not read before privileges were dropped; restart segbridged to use it";
     return std::nullopt;
   }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    error = "key file '" + path + "' is not a regular file";
+  try {
+    crypto::SecretKey key = crypto::load_key_file(path, "key", crypto::KeyFilePolicy{kOwner});
+    core::SecretKey copy(key.data());
+    cache()[path] = copy;
+    return copy;
+  } catch (const crypto::KeyFileError& e) {
+    error = e.what();
     return std::nullopt;
   }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    error = "key file '" + path + "' is accessible by other users (chmod 600 it)";
-    return std::nullopt;
-  }
-  char buf[256];
-  ssize_t n = ::read(fd.get(), buf, sizeof buf);
-  if (n < 0) {
-    error = "cannot read key file '" + path + "': " + std::strerror(errno);
-    return std::nullopt;
-  }
-  std::string why;
-  auto key = core::decode_key_base64(std::string_view(buf, static_cast<std::size_t>(n)), &why);
-  sodium_memzero(buf, sizeof buf);
-  if (!key) {
-    error = "key file '" + path + "': " + why + " (make one with 'segbridged genkey')";
-  }
-  return key;
 }
 
 }  // namespace segbridge::daemon

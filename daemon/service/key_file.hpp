@@ -1,7 +1,8 @@
 #pragma once
-// Key files: one line of base64 holding a 32-byte key (`segbridged genkey`),
-// the PSK now, an X25519 private key in the Noise work. The encoding itself
-// is the core's (segbridge/core/key_encoding.hpp); this adds the file rules.
+// Key files: one line of base64 holding a 32-byte key (`segbridged genkey`):
+// PSKs and the Noise IK private key. The file rules (regular file, no
+// symlink, owned by the daemon's user = root, no group/other access) are
+// segbridge_crypto's load_key_file (docs/SECURITY.md §2.3).
 #include <optional>
 #include <string>
 
@@ -9,9 +10,10 @@
 
 namespace segbridge::daemon {
 
-// Reads and decodes `path`. Refuses files other users can read or write (a
-// leaked PSK lets anyone join the segment), symlinks and non-regular files.
-// nullopt + a one-line reason (never key material) on failure.
+// Reads and decodes `path`. nullopt + a one-line reason (never key material)
+// on failure. Keys read successfully are remembered: once the daemon has
+// dropped root (docs/SECURITY.md), a SIGHUP reload gets known key files from
+// memory, and a new key file is an error that asks for a restart.
 std::optional<core::SecretKey> read_key_file(const std::string& path, std::string& error);
 
 }  // namespace segbridge::daemon

@@ -17,13 +17,17 @@
 namespace segbridge::daemon {
 
 struct PeerPort {
-  PeerPort(std::shared_ptr<core::Peer> p, TapDevice t, core::FrameFilterConfig filter_config)
-      : peer(std::move(p)), tap(std::move(t)), filter(std::move(filter_config)) {}
+  PeerPort(std::shared_ptr<core::Peer> p, TapDevice t, core::FrameFilterConfig f = {})
+      : peer(std::move(p)), tap(std::move(t)), filter(std::move(f)) {}
 
   std::shared_ptr<core::Peer> peer;
   TapDevice tap;
-  // RX thread: what a remote site may put on our LAN (rogue DHCP, forged syslog, ...).
+  // RX thread: what this peer may put into the bridge (docs/SECURITY.md §2.2).
   core::FrameFilter filter;
+  // The tap was opened with IFF_VNET_HDR: every read/write carries a virtio_net_hdr.
+  bool vnet_header = false;
+  // TX thread: super-frames/partial-checksum frames we could not make sense of.
+  std::atomic<std::uint64_t> offload_malformed{0};
   // RX thread: frames the tap would not take (its queue was full, or it is down).
   std::atomic<std::uint64_t> tap_write_failed{0};
   // TX thread: datagrams the kernel refused (socket buffer full, no route, too big).

@@ -1,5 +1,6 @@
 #include "rx_path.hpp"
 
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -9,6 +10,7 @@
 
 #include "core_endpoint.hpp"
 #include "segbridge/log.hpp"
+#include "tso_segmenter.hpp"
 
 namespace segbridge::daemon {
 namespace {
@@ -91,6 +93,7 @@ void RxPath::drain() {
           break;
       }
     }
+    flush_coalesced();  // nothing waits across batches (latency)
     if (n < batch_.capacity()) {
       empty = true;
       break;
@@ -107,15 +110,46 @@ void RxPath::drain() {
 void RxPath::deliver(const PortTable& table, core::RxResult& r) {
   auto it = table.find(r.peer->id());
   if (it == table.end()) return;  // peer being removed
-  PeerPort& port = *it->second;
-  if (!port.filter.allow(r.frame.data, r.frame.size)) return;  // counted by the filter
+  const std::shared_ptr<PeerPort>& port = it->second;
+  if (!port->filter.allow(r.frame.data, r.frame.size)) return;  // counted by the filter
+  if (port->vnet_header) {
+    // Userspace GRO: merge in-order segments of one TCP flow (same peer).
+    if (pending_ == port && coalescer_.add(r.frame.data, r.frame.size)) return;
+    flush_coalesced();
+    if (coalescer_.add(r.frame.data, r.frame.size)) {
+      pending_ = port;
+      return;
+    }
+    // Not mergeable: an ordinary frame behind an all-zero virtio_net_hdr.
+    static const std::uint8_t kPlainHeader[kVirtioNetHdrSize] = {};
+    iovec iov[2] = {{const_cast<std::uint8_t*>(kPlainHeader), kVirtioNetHdrSize},
+                    {const_cast<std::uint8_t*>(r.frame.data), r.frame.size}};
+    write_tap(*port, iov, 2, 1);
+    return;
+  }
+  flush_coalesced();
+  iovec iov{const_cast<std::uint8_t*>(r.frame.data), r.frame.size};
+  write_tap(*port, &iov, 1, 1);
+}
+
+void RxPath::flush_coalesced() {
+  if (!pending_) return;
+  if (!coalescer_.empty()) {
+    iovec iov{const_cast<std::uint8_t*>(coalescer_.output()), coalescer_.output_size()};
+    write_tap(*pending_, &iov, 1, coalescer_.segments());
+    coalescer_.clear();
+  }
+  pending_.reset();
+}
+
+void RxPath::write_tap(PeerPort& port, const iovec* iov, int count, std::size_t frames) {
   for (;;) {
-    ssize_t n = ::write(port.tap.fd(), r.frame.data, r.frame.size);
+    ssize_t n = ::writev(port.tap.fd(), iov, count);
     if (n >= 0) return;
     if (errno == EINTR) continue;
     // EAGAIN: the tap's queue is full (the bridge cannot keep up); EIO: the
-    // tap is down. Either way the frame is lost: count it, never block RX.
-    port.tap_write_failed.fetch_add(1, std::memory_order_relaxed);
+    // tap is down. Either way the frames are lost: count them, never block RX.
+    port.tap_write_failed.fetch_add(frames, std::memory_order_relaxed);
     return;
   }
 }

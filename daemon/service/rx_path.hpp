@@ -4,6 +4,8 @@
 // in place by the core (authenticate, replay window, roaming, reassembly) and
 // complete frames are written to the sending peer's tap. Handshake messages
 // are copied to the control thread (bounded queue), never handled here.
+#include <sys/uio.h>
+
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -11,6 +13,7 @@
 #include <functional>
 #include <thread>
 
+#include "gro_coalescer.hpp"
 #include "os/udp_socket.hpp"
 #include "peer_port.hpp"
 #include "segbridge/core/device.hpp"
@@ -43,6 +46,8 @@ class RxPath {
   void wait();
   void drain();
   void deliver(const PortTable& table, core::RxResult& r);
+  void flush_coalesced();
+  void write_tap(PeerPort& port, const iovec* iov, int count, std::size_t frames);
 
   core::Device& device_;
   UdpSocket& socket_;
@@ -53,6 +58,8 @@ class RxPath {
   std::thread thread_;
   ReceiveBatch batch_;
   core::RxContext context_;
+  GroCoalescer coalescer_;
+  std::shared_ptr<PeerPort> pending_;  // whose frames the coalescer holds
   std::atomic<std::uint64_t> malformed_{0};
 };
 

@@ -3,11 +3,12 @@
 
 #include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <string>
 
 #include "config.hpp"
 #include "daemon.hpp"
-#include "segbridge/core/key_encoding.hpp"
+#include "segbridge/crypto/key_file.hpp"
 #include "segbridge/log.hpp"
 #include "segbridge/version.hpp"
 
@@ -18,13 +19,17 @@ using namespace segbridge;
 constexpr const char* kUsage = R"(Usage: segbridged [-c FILE] [--foreground] [-d]
        segbridged --check -c FILE
        segbridged genkey
+       segbridged pubkey < PRIVATE_KEY_FILE
        segbridged --help | --version
 
 segbridged bridges remote Ethernet segments into a local Linux bridge over
 UDP. Each configured peer gets a tap interface named sb-<peer>, enslaved to
 the configured bridge; frames read from a tap are encrypted (ChaCha20-Poly1305
 or AES-256-GCM with per-session keys) and sent to that peer, frames arriving
-from a peer are written to its tap. Full-size 1514/1518-byte frames cross a
+from a peer pass its frame filters (DHCP server replies and syslog from remote
+sites are dropped by default) and are written to its tap. Sites authenticate
+each other with X25519 key pairs (Noise IK, forward secrecy, keys renewed
+every 2 minutes); a shared-key PSK mode remains for legacy setups. Full-size 1514/1518-byte frames cross a
 1500-byte path: they are fragmented inside the tunnel, the outer UDP is never
 IP-fragmented. A hub listens and serves many spokes (which may sit behind NAT
 and change address); a spoke connects to its hub.
@@ -44,8 +49,15 @@ Options:
   -V, --version      print the version
 
 Commands:
-  genkey             print a new random 32-byte key, base64, for psk_file:
-                       umask 077; segbridged genkey > /etc/segbridge/psk
+  genkey             print a new random 32-byte key, base64: a site's X25519
+                     private key (private_key_file) or a PSK (psk_file):
+                       umask 077; segbridged genkey > /etc/segbridge/private.key
+  pubkey             read a private key (base64) on standard input, print its
+                     public key: the value other sites put in public_key:
+                       segbridged pubkey < /etc/segbridge/private.key
+
+Key files must be owned by root and not accessible by group or others
+(chmod 600); segbridged refuses to start otherwise (docs/SECURITY.md).
 
 Signals:
   SIGTERM, SIGINT    clean shutdown: removes the daemon's taps, and the bridge
@@ -71,7 +83,7 @@ int usage_error(const std::string& msg) {
 std::optional<daemon::DaemonConfig> load_checked(const std::string& path, bool print) {
   config::Errors errors;
   auto cfg = daemon::load_config_file(path, errors);
-  if (cfg) daemon::check_references(*cfg, errors);
+  if (cfg) daemon::check_key_files(*cfg, errors);
   if (!errors.empty()) {
     if (print) std::fputs(errors.joined().c_str(), stderr);
     return std::nullopt;
@@ -106,7 +118,7 @@ int main(int argc, char** argv) {
       debug = true;
     } else if (a == "--foreground" || a == "-f") {
       // always
-    } else if (a == "genkey" && command.empty()) {
+    } else if ((a == "genkey" || a == "pubkey") && command.empty()) {
       command = a;
     } else {
       return usage_error("unknown argument '" + a + "'");
@@ -118,14 +130,19 @@ int main(int argc, char** argv) {
   }
   if (command == "genkey") {
     if (check) return usage_error("genkey takes no --check");
-    std::printf("%s\n", core::generate_key_base64().c_str());
+    std::printf("%s\n", crypto::generate_private_key_base64().c_str());
     return 0;
+  }
+  if (command == "pubkey") {
+    if (check) return usage_error("pubkey takes no --check");
+    return crypto::run_pubkey(std::cin, std::cout, std::cerr);
   }
   if (check) {
     auto cfg = load_checked(config_path, true);
     if (!cfg) return 1;
-    std::printf("%s: OK (%s '%s', %zu peer%s)\n", config_path.c_str(), daemon::to_string(cfg->role), cfg->name.c_str(),
-                cfg->peers.size(), cfg->peers.size() == 1 ? "" : "s");
+    std::printf("%s: OK (%s '%s', %s, %zu peer%s)\n", config_path.c_str(), daemon::to_string(cfg->role),
+                cfg->name.c_str(), daemon::to_string(cfg->handshake), cfg->peers.size(),
+                cfg->peers.size() == 1 ? "" : "s");
     return 0;
   }
 

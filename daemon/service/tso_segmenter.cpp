@@ -1,6 +1,5 @@
 #include "tso_segmenter.hpp"
 
-
 #include <algorithm>
 #include <cstring>
 

@@ -8,6 +8,7 @@
 
 #include "core_endpoint.hpp"
 #include "segbridge/core/constants.hpp"
+#include "segbridge/core/fragmenter.hpp"
 #include "segbridge/log.hpp"
 
 namespace segbridge::daemon {
@@ -18,7 +19,7 @@ TxPath::TxPath(core::Device& device, UdpSocket& socket, std::function<void()> at
       attention_(std::move(attention)),
       out_(kBatchDatagrams, device.max_datagram_size()),
       send_(kBatchDatagrams),
-      frame_(65536),
+      frame_(kVirtioNetHdrSize + 65536),
       out_ports_(kBatchDatagrams, nullptr) {}
 
 TxPath::~TxPath() {
@@ -81,6 +82,11 @@ void TxPath::drain(const std::shared_ptr<Watcher>& w) {
   bool empty = false;
   bool attention = false;
   auto now = std::chrono::steady_clock::now();
+  // Largest frame one datagram to this peer carries (TSO segments are cut to it).
+  auto family = port.peer->endpoint().family();
+  const std::size_t max_frame =
+      core::max_fragment_payload(path_mtu_.load(std::memory_order_relaxed),
+                                 family == core::Endpoint::Family::none ? core::Endpoint::Family::ipv6 : family);
   for (std::size_t i = 0; i < kFramesPerWakeup; ++i) {
     ssize_t n = ::read(fd, frame_.data(), frame_.size());
     if (n < 0) {
@@ -93,12 +99,25 @@ void TxPath::drain(const std::shared_ptr<Watcher>& w) {
       empty = true;
       break;
     }
-    if (out_.free_slots() < core::kMaxFragments) flush();
-    std::size_t before = out_.size();
-    core::TxResult r =
-        device_.send_frame(*port.peer, core::ConstBytes(frame_.data(), static_cast<std::size_t>(n)), now, out_);
-    for (std::size_t k = before; k < out_.size(); ++k) out_ports_[k] = &port;
-    attention |= r.control_attention;
+    if (!port.vnet_header) {
+      attention |= seal(port, frame_.data(), static_cast<std::size_t>(n), now);
+      continue;
+    }
+    if (static_cast<std::size_t>(n) < kVirtioNetHdrSize) {
+      port.offload_malformed.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    auto hdr = VirtioNetHdr::parse(frame_.data());
+    auto result = segmenter_.process(hdr, frame_.data() + kVirtioNetHdrSize,
+                                     static_cast<std::size_t>(n) - kVirtioNetHdrSize, max_frame);
+    if (result == TsoSegmenter::Result::malformed || result == TsoSegmenter::Result::unsupported) {
+      port.offload_malformed.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    for (std::size_t k = 0; k < segmenter_.count(); ++k) {
+      auto f = segmenter_.frame(k);
+      attention |= seal(port, f.data, f.size, now);
+    }
   }
   flush();
   if (attention && attention_) attention_();
@@ -111,6 +130,14 @@ void TxPath::drain(const std::shared_ptr<Watcher>& w) {
       if (w->live) drain(w);
     });
   }
+}
+
+bool TxPath::seal(PeerPort& port, const std::uint8_t* frame, std::size_t size, core::TimePoint now) {
+  if (out_.free_slots() < core::kMaxFragments) flush();
+  std::size_t before = out_.size();
+  core::TxResult r = device_.send_frame(*port.peer, core::ConstBytes(frame, size), now, out_);
+  for (std::size_t k = before; k < out_.size(); ++k) out_ports_[k] = &port;
+  return r.control_attention;
 }
 
 void TxPath::flush() {

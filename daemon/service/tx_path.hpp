@@ -5,6 +5,7 @@
 // wakeup drains up to kFramesPerWakeup frames before the batch is flushed,
 // so under load one syscall carries many datagrams. No heap allocation per
 // frame: one frame buffer, one datagram arena, one mmsghdr array.
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <functional>
@@ -17,6 +18,7 @@
 #include "peer_port.hpp"
 #include "segbridge/core/datagram_batch.hpp"
 #include "segbridge/core/device.hpp"
+#include "tso_segmenter.hpp"
 
 namespace segbridge::daemon {
 
@@ -35,6 +37,8 @@ class TxPath {
 
   // Thread-safe: the change is applied on the TX thread.
   void add_port(std::shared_ptr<PeerPort> port);
+  // Any thread: the outer path MTU (sets how big a TSO segment may be).
+  void set_path_mtu(unsigned mtu) { path_mtu_.store(mtu, std::memory_order_relaxed); }
   void remove_port(core::PeerId id);
 
  private:
@@ -49,6 +53,8 @@ class TxPath {
   void wait(const std::shared_ptr<Watcher>& w);
   void drain(const std::shared_ptr<Watcher>& w);
   void flush();
+  // One frame → core → datagrams in out_ (flushing first if it might not fit).
+  bool seal(PeerPort& port, const std::uint8_t* frame, std::size_t size, core::TimePoint now);
 
   core::Device& device_;
   UdpSocket& socket_;
@@ -60,6 +66,8 @@ class TxPath {
   SendBatch send_;
   std::vector<std::uint8_t> frame_;
   std::vector<PeerPort*> out_ports_;  // which port each datagram in out_ belongs to
+  TsoSegmenter segmenter_;
+  std::atomic<unsigned> path_mtu_{1500};
 };
 
 }  // namespace segbridge::daemon

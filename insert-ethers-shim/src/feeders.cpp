@@ -74,9 +74,28 @@ FeedResult SyslogFeeder::announce(const LedgerEntry& entry, std::string& error) 
   const std::string dgram = syslog_datagram(discover_message(entry.mac, private_interface_), std::time(nullptr));
   // sendto with the address every time: syslogd may have re-created the socket.
   ssize_t n = ::sendto(fd_, dgram.data(), dgram.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  if (n < 0) {
+  if (n >= 0) return FeedResult::done;
+  if (errno != EPROTOTYPE) {
     error = "send to syslog socket " + socket_path_ + ": " + errno_text(errno);
     return FeedResult::failed;
+  }
+  // A stream socket (some syslog-ng setups): like glibc's syslog(3), one
+  // connection per message, terminated by NUL.
+  UniqueFd stream(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!stream || ::connect(stream.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    error = "connect to syslog stream socket " + socket_path_ + ": " + errno_text(errno);
+    return FeedResult::failed;
+  }
+  const std::string framed = dgram + '\0';
+  std::size_t off = 0;
+  while (off < framed.size()) {
+    n = ::send(stream.get(), framed.data() + off, framed.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = "send to syslog stream socket " + socket_path_ + ": " + errno_text(errno);
+      return FeedResult::failed;
+    }
+    off += static_cast<std::size_t>(n);
   }
   return FeedResult::done;
 }

@@ -322,10 +322,10 @@ void Ledger::insert(const LedgerEntry& e) {
   st.step();
 }
 
-void Ledger::record_sighting(const LedgerEntry& e) {
+void Ledger::record_sighting(const LedgerEntry& e, std::int64_t sightings) {
   // Keep earlier option values when this packet lacks them (REQUESTs often do).
   Statement st(db_,
-               "UPDATE macs SET last_seen = ?, seen_count = seen_count + 1, "
+               "UPDATE macs SET last_seen = MAX(last_seen, ?), seen_count = seen_count + ?, "
                "port = CASE WHEN ? = '' THEN port ELSE ? END, "
                "site = CASE WHEN ? = '' THEN site ELSE ? END, "
                "vendor_class = CASE WHEN ? = '' THEN vendor_class ELSE ? END, "
@@ -334,7 +334,8 @@ void Ledger::record_sighting(const LedgerEntry& e) {
                "hostname = CASE WHEN ? = '' THEN hostname ELSE ? END "
                "WHERE mac = ?");
   st.bind(1, e.last_seen_ms);
-  int i = 2;
+  st.bind(2, sightings);
+  int i = 3;
   for (const std::string* v : {&e.port, &e.site, &e.vendor_class, &e.arch, &e.uuid, &e.hostname}) {
     st.bind(i++, *v);
     st.bind(i++, *v);

@@ -100,7 +100,7 @@ class Ledger {
   void insert(const LedgerEntry& entry);  // a MAC not yet in the ledger
   // Another sighting of a known MAC: count+1, last_seen, and the latest
   // port/site/option values (a node may move or boot another ROM).
-  void record_sighting(const LedgerEntry& latest);
+  void record_sighting(const LedgerEntry& latest, std::int64_t sightings = 1);
   void set_state(const MacAddress& mac, MacState state, const std::string& ignore_reason = "");
   void mark_announced(const MacAddress& mac, std::int64_t now_ms);
   void mark_registered(const MacAddress& mac, std::int64_t now_ms);

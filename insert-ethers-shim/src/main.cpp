@@ -77,6 +77,14 @@ FILES
     /var/lib/insert-ethers-shim/ledger.db   (config key "ledger")
     /var/lock/insert-ethers                 (config key "lock_file")
 
+EXAMPLES
+    insert-ethers-shim --check -c /etc/segbridge/insert-ethers-shim.conf
+    insert-ethers-shim list                      what was seen, from which site, in which state
+    insert-ethers-shim show 52:54:00:12:34:56    one MAC: options, announcements, registration
+    insert-ethers-shim announce 52:54:00:12:34:56
+                                                 re-send now, e.g. after restarting insert-ethers
+    insert-ethers-shim forget 52:54:00:12:34:56  let a re-imaged node be discovered afresh
+
 EXIT STATUS
     0 success; 1 configuration, ledger or runtime error; 2 usage error;
     3 MAC not found (show, forget).

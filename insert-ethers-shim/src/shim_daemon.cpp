@@ -23,6 +23,7 @@ constexpr int kMaxFramesPerDispatch = 512;
 constexpr std::size_t kMaxCheckOutput = 16u << 20;
 constexpr std::int64_t kLockPollMs = 200;
 constexpr std::int64_t kScheduleSyncMs = 2000;
+constexpr std::int64_t kTouchFlushMs = 1000;
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
@@ -184,9 +185,27 @@ void ShimDaemon::handle_sighting(const Sighting& s, std::int64_t now,
   latest.hostname = req.hostname;
 
   auto existing = ledger_.find(req.client_mac);
+  if (existing && existing->state != MacState::ignored) {
+    Touch& t = touches_[req.client_mac];
+    if (t.sightings == 0) {
+      t.latest = latest;
+    } else {
+      t.latest.last_seen_ms = std::max(t.latest.last_seen_ms, latest.last_seen_ms);
+      for (auto [dst, src] : {std::pair{&t.latest.port, &latest.port},
+                              {&t.latest.site, &latest.site},
+                              {&t.latest.vendor_class, &latest.vendor_class},
+                              {&t.latest.arch, &latest.arch},
+                              {&t.latest.uuid, &latest.uuid},
+                              {&t.latest.hostname, &latest.hostname}}) {
+        if (!src->empty()) *dst = *src;
+      }
+    }
+    ++t.sightings;
+    if (next_touch_flush_ms_ <= now) next_touch_flush_ms_ = now + kTouchFlushMs;
+    return;
+  }
   if (existing) {
     ledger_.record_sighting(latest);
-    if (existing->state != MacState::ignored) return;
     // Ignored MACs are re-judged on every sighting: the topology, the
     // node's port or the pending count may have changed since.
     auto reason = ignore_reason(req.client_mac, att, slot.announce_local);
@@ -470,6 +489,21 @@ std::map<std::string, std::uint64_t> ShimDaemon::all_counters() {
   return out;
 }
 
+void ShimDaemon::flush_touches(std::int64_t now) {
+  next_touch_flush_ms_ = now + kTouchFlushMs;
+  if (touches_.empty()) return;
+  try {
+    ledger_.begin();
+    for (const auto& [mac, t] : touches_) ledger_.record_sighting(t.latest, t.sightings);
+    ledger_.commit();
+  } catch (const LedgerError& e) {
+    ledger_.rollback();
+    log::error(std::string("ledger write failed (sighting counts): ") + e.what());
+    ++counters_["ledger_errors"];
+  }
+  touches_.clear();
+}
+
 void ShimDaemon::flush_counters(std::int64_t now) {
   next_counters_ms_ = now + config_.counters_interval_s * 1000;
   const std::uint64_t invalid = parse_counters_.invalid_total();
@@ -495,6 +529,7 @@ void ShimDaemon::flush_counters(std::int64_t now) {
 std::int64_t ShimDaemon::next_wakeup(std::int64_t now) {
   std::int64_t next = std::min({next_topology_ms_, next_counters_ms_, next_sync_ms_, now + 1000});
   if (!schedule_.empty()) next = std::min(next, next_check_ms_);
+  if (!touches_.empty()) next = std::min(next, next_touch_flush_ms_);
   for (const auto& slot : slots_) {
     if (!slot.capture->is_open()) next = std::min(next, slot.next_retry_ms);
   }
@@ -589,7 +624,9 @@ int ShimDaemon::run() {
     open_captures(now);
     if (now >= next_counters_ms_) flush_counters(now);
     if (now >= next_sync_ms_) sync_schedule(now);
+    if (!touches_.empty() && now >= next_touch_flush_ms_) flush_touches(now);
   }
+  flush_touches(wall_ms());
   flush_counters(wall_ms());
   return 0;
 }

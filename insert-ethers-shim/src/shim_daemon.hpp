@@ -74,6 +74,7 @@ class ShimDaemon {
   void finish_registered_check(int status, const std::string& output, std::int64_t now);
   void service_children(std::int64_t now);
   void flush_counters(std::int64_t now);
+  void flush_touches(std::int64_t now);
   std::map<std::string, std::uint64_t> all_counters();
   std::int64_t next_wakeup(std::int64_t now);
 
@@ -89,6 +90,15 @@ class ShimDaemon {
   std::vector<Sighting> sightings_;
   std::size_t sighting_count_ = 0;
   std::map<MacAddress, Schedule> schedule_;
+  // Repeat sightings of MACs whose state they do not change (last_seen,
+  // count, latest options), written once a second in one transaction: a
+  // burst of known clients must not put an fsync in front of every new MAC.
+  struct Touch {
+    LedgerEntry latest;
+    std::int64_t sightings = 0;
+  };
+  std::map<MacAddress, Touch> touches_;
+  std::int64_t next_touch_flush_ms_ = 0;
   std::map<pid_t, Child> children_;
   bool check_in_flight_ = false;
   std::int64_t next_check_ms_ = 0;

@@ -184,6 +184,7 @@ class Sandbox(object):
            "SEGBRIDGE_SHIM", "SEGBRIDGE_ROCKS", "SEGBRIDGE_BACKUP_DIR",
            "SEGBRIDGE_NETWORK_SCRIPTS", "SEGBRIDGE_DHCPD_DROPIN", "SEGBRIDGE_DHCPD_SYSCONFIG",
            "SEGBRIDGE_MODULES_LOAD", "SEGBRIDGE_SYSCTL", "SEGBRIDGE_INSERT_ETHERS_LOCK",
+           "SEGBRIDGE_SYS_CLASS_NET",
            "FAKE_CALLS", "FAKE_ROCKS_DB", "FAKE_IPTABLES", "FAKE_SHIM_LEDGER", "FAKE_SHIM_MODE",
            "FAKE_STATUS", "FAKE_FAIL_CALL")
 
@@ -216,6 +217,7 @@ class Sandbox(object):
             "SEGBRIDGE_MODULES_LOAD": p("etc/modules-load.d/segbridge.conf"),
             "SEGBRIDGE_SYSCTL": p("etc/sysctl.d/90-segbridge.conf"),
             "SEGBRIDGE_INSERT_ETHERS_LOCK": p("var/lock/insert-ethers"),
+            "SEGBRIDGE_SYS_CLASS_NET": p("sys/class/net"),
             "FAKE_CALLS": p("calls.log"),
             "FAKE_ROCKS_DB": self.db_path,
             "FAKE_IPTABLES": p("etc/sysconfig/iptables"),
@@ -227,6 +229,8 @@ class Sandbox(object):
         os.environ.update(env)
         _write(p("etc/sysconfig/network-scripts/ifcfg-eth0"), ORIGINAL_IFCFG_ETH0)
         _write(p("etc/sysconfig/network-scripts/ifcfg-eth1"), "DEVICE=eth1\n")
+        _write(p("sys/class/net/eth0/address"), "52:54:00:00:00:01\n")
+        _write(p("sys/class/net/eth1/address"), "52:54:00:00:00:02\n")
         _write(p("etc/sysconfig/dhcpd"), 'DHCPDARGS="eth0"\n')
         _write(p("etc/segbridge/segbridged.conf"), SEGBRIDGED_CONF)
         _write(p("etc/segbridge/insert-ethers-shim.conf"), SHIM_CONF)

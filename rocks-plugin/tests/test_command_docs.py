@@ -9,7 +9,7 @@ import xml.dom.minidom
 
 import sandbox
 
-COMMANDS = ["list.segbridge.site", "sync.segbridge", "remove.segbridge", "report.segbridge"]
+COMMANDS = ["list.segbridge.site", "list.segbridge.host", "sync.segbridge", "remove.segbridge", "report.segbridge"]
 
 
 class CommandDocsTest(unittest.TestCase):

@@ -173,6 +173,22 @@ class PluginTest(unittest.TestCase):
         self.assertEqual(self.logged, [])
 
 
+class LogTest(unittest.TestCase):
+    def test_non_ascii_program_output_reaches_syslog(self):
+        box = sandbox.Sandbox()
+        logged = []
+        saved = syslog.syslog
+        syslog.syslog = lambda *args: logged.append(args[-1])
+        try:
+            from segbridge_rocks import registration
+            registration.log(syslog.LOG_INFO, u"caf\u00e9 \u2014 stderr")
+        finally:
+            syslog.syslog = saved
+            box.close()
+        self.assertEqual(len(logged), 1)
+        self.assertIsInstance(logged[0], str)
+
+
 class BrokenInstallTest(unittest.TestCase):
     """Without segbridge_rocks importable the plugin must still load (insert-ethers
     imports plugins outside any try block) and must log instead of raising."""

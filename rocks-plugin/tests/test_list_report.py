@@ -87,6 +87,36 @@ class ListSiteTest(unittest.TestCase):
         self.assertEqual(rows[1][-2], "2")
 
 
+class ListHostTest(unittest.TestCase):
+    def setUp(self):
+        self.box = sandbox.Sandbox()
+        with open(self.box.path("ledger.json"), "w") as handle:
+            json.dump(LEDGER, handle)
+
+    def tearDown(self):
+        self.box.close()
+
+    def test_joins_db_interfaces_with_the_ledger(self):
+        rows = [l.split() for l in self.box.run_command("list.segbridge.host", []).splitlines()]
+        self.assertEqual(rows[0], ["HOST", "IFACE", "MAC", "SITE", "STATE"])
+        by_mac = dict((r[2], r) for r in rows[1:])
+        self.assertEqual(by_mac["52:54:00:aa:00:01"],
+                         ["compute-0-0:", "eth0", "52:54:00:aa:00:01", "sitea", "registered"])
+        # the frontend's own NICs are not in the ledger: empty cells
+        self.assertEqual(set(by_mac["52:54:00:00:00:01"][3]), set("-"))
+
+    def test_site_filter(self):
+        rows = self.box.run_command("list.segbridge.host", ["site=sitea"]).splitlines()
+        self.assertEqual(len(rows), 2)
+        self.assertEqual(self.box.run_command("list.segbridge.host", ["site=siteb"]), "")
+
+    def test_unreadable_ledger_is_an_error(self):
+        import rocks.util
+        os.environ["FAKE_SHIM_MODE"] = "garbage"
+        self.assertRaises(rocks.util.CommandError, self.box.run_command,
+                          "list.segbridge.host", [])
+
+
 class ReportTest(unittest.TestCase):
     def setUp(self):
         self.box = sandbox.Sandbox()

@@ -124,7 +124,9 @@ class SetupTest(unittest.TestCase):
         self.assertIn("-A FORWARD -i br0 -j ACCEPT", rules)
         self.assertIn("-A FORWARD -j ACCEPT -m physdev --physdev-is-bridged", rules)
         calls = self.box.calls()
-        order = ["ifdown eth0", "ifup br0", "ifup eth0", "systemctl daemon-reload",
+        order = ["modprobe br_netfilter", "systemctl daemon-reload",
+                 "rocks set host interface iface cluster 52:54:00:00:00:01 br0",
+                 "ifdown eth0", "ifup br0", "ifup eth0",
                  "rocks sync config", "systemctl restart dhcpd", "rocks sync host firewall localhost"]
         positions = [calls.index(c) for c in order]
         self.assertEqual(positions, sorted(positions))
@@ -191,6 +193,20 @@ class SetupTest(unittest.TestCase):
             self.assertIn("exactly one", str(err))
             self.assertIn("2 interfaces", str(err))
 
+    def test_refuses_a_nic_this_host_does_not_have(self):
+        try:
+            self.sync("nic=eth7")
+            self.fail("expected an abort")
+        except self.command_error() as err:
+            self.assertIn("no network interface eth7", str(err))
+        self.assertEqual(self.box.calls(), [])
+
+    def test_notes_a_mac_that_differs_from_the_db(self):
+        with open(self.box.path("sys/class/net/eth0/address"), "w") as handle:
+            handle.write("52:54:00:99:99:99\n")
+        self.assertIn("# NOTE: eth0 has MAC 52:54:00:99:99:99 but the DB row says "
+                      "52:54:00:00:00:01", self.sync())
+
     def test_refuses_while_insert_ethers_runs(self):
         lock = self.box.path("var/lock/insert-ethers")
         os.makedirs(os.path.dirname(lock))
@@ -219,6 +235,17 @@ class SetupTest(unittest.TestCase):
         self.assertEqual(self.private_row(), [("br0", "noreport")])
         self.assertEqual(read(self.box.path("etc/segbridge/backup/ifcfg-eth0")),
                          sandbox.ORIGINAL_IFCFG_ETH0)
+
+    def test_kernel_without_bridge_netfilter_fails_before_db_and_network(self):
+        os.environ["FAKE_FAIL_CALL"] = "sysctl -p"
+        self.assertRaises(self.command_error(), self.sync, "dryrun=false")
+        self.assertEqual(self.private_row(), [("eth0", None)])
+        calls = self.box.calls()
+        self.assertFalse([c for c in calls if c.startswith("rocks") or c.startswith("if")], calls)
+        # the way out the error suggests
+        del os.environ["FAKE_FAIL_CALL"]
+        self.sync("dryrun=false", "syslogguard=false")
+        self.assertEqual(self.private_row(), [("br0", "noreport")])
 
     # --- undo ---------------------------------------------------------------------
     def test_remove_restores_everything(self):

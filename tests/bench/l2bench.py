@@ -5,7 +5,8 @@ AES-256-GCM), in one run, on one namespace rig per tunnel (tests/bench/l2lab/rig
 For every tunnel, with the hosts' segmentation offloads on and off, repeated
 --reps times (interleaved across tunnels so machine noise hits all alike):
   * TCP, 1 and 4 streams (iperf3, received throughput);
-  * UDP 64-byte datagrams at full offered load (iperf3 -b 0): delivered pkt/s, loss;
+  * UDP 64-byte datagrams at full offered load (iperf3 -b 0): pkt/s the tunnel
+    delivered to host B's NIC and pkt/s iperf3 received, with the loss of each;
   * RTT (median of idle pings);
   * tunnel CPU seconds per GB: utime+stime of the tunnel daemons on both
     gateways (/proc/<pid>/stat) during the 1-stream TCP test ÷ bytes delivered;
@@ -151,7 +152,8 @@ def measure_once(rig, tunnel, offload, args):
         ("tcp4", lambda: measure.tcp(rig, 4, args.tcp_seconds, tunnel.daemons),
          {"gbps": "tcp4_gbps", "cpu_s_per_gb": "tcp4_cpu_s_per_gb"}),
         ("udp64", lambda: measure.udp_small(rig, args.udp_seconds),
-         {"delivered_pps": "udp_delivered_pps", "offered_pps": "udp_offered_pps", "loss_pct": "udp_loss_pct"}),
+         {"nic_pps": "udp_nic_pps", "nic_loss_pct": "udp_nic_loss_pct", "delivered_pps": "udp_delivered_pps",
+          "offered_pps": "udp_offered_pps", "loss_pct": "udp_loss_pct"}),
         ("df", lambda: measure.largest_df_ping(rig),
          {"df_max": "df_max", "full_ping_wan_fragments": "full_ping_wan_fragments"}),
     )

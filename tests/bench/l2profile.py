@@ -20,6 +20,7 @@ Example:
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,6 +42,29 @@ def link_counters(ns, dev):
     base = "/sys/class/net/%s/statistics/" % dev
     out = ns.run(["cat", base + "rx_packets", base + "tx_packets"]).stdout.split()
     return int(out[0]), int(out[1])
+
+
+def drop_counters(r, taps):
+    """Where frames/datagrams can be lost: tap queues, the daemons' UDP sockets,
+    the receiving host's UDP socket. {label: count}."""
+    c = {}
+    for ns in r.gateways():
+        gw = ns.name.rsplit("-", 1)[1]
+        base = "/sys/class/net/%s/statistics/" % taps[ns.name]
+        out = ns.run(["cat", base + "tx_dropped", base + "rx_dropped"]).stdout.split()
+        c["%s tap %s tx_dropped (kernel→daemon queue full)" % (gw, taps[ns.name])] = int(out[0])
+        c["%s tap %s rx_dropped" % (gw, taps[ns.name])] = int(out[1])
+        udp = read_snmp(ns, "Udp")
+        c["%s UDP RcvbufErrors (daemon socket full)" % gw] = udp.get("RcvbufErrors", 0)
+        c["%s UDP SndbufErrors" % gw] = udp.get("SndbufErrors", 0)
+    udp = read_snmp(r.hb, "Udp")
+    c["hB UDP RcvbufErrors (iperf3 receiver socket full)"] = udp.get("RcvbufErrors", 0)
+    return c
+
+
+def read_snmp(ns, proto):
+    rows = [l.split() for l in ns.run(["cat", "/proc/net/snmp"]).stdout.splitlines() if l.startswith(proto + ":")]
+    return {k: int(v) for k, v in zip(rows[0][1:], rows[1][1:])} if len(rows) >= 2 else {}
 
 
 def thread_times(pid):
@@ -99,6 +123,7 @@ def main(argv):
         tap0 = {ns.name: link_counters(ns, taps[ns.name]) for ns in r.gateways()}
         wan0 = {ns.name: link_counters(ns, "wan0") for ns in r.gateways()}
         thr0 = {d.pid: thread_times(d.pid) for d in t.daemons}
+        drops0 = drop_counters(r, taps)
         tools = []
         for d, gw in zip(t.daemons, ("gA", "gB")):
             if a.tool == "strace":
@@ -116,6 +141,7 @@ def main(argv):
         tap1 = {ns.name: link_counters(ns, taps[ns.name]) for ns in r.gateways()}
         wan1 = {ns.name: link_counters(ns, "wan0") for ns in r.gateways()}
         thr1 = {d.pid: thread_times(d.pid) for d in t.daemons}
+        drops1 = drop_counters(r, taps)
         client.stop()
         server.stop()
 
@@ -147,6 +173,11 @@ def main(argv):
                 print("| %s | %s | %.2f | %.2f | %.2f |" % (gw, name, du, ds, (du + ds) * 1e6 / frames))
         print("| both | all | %.2f | %.2f | %.2f |" % (total_u, total_s, (total_u + total_s) * 1e6 / frames))
 
+        print("\nlosses during the window:")
+        for k in sorted(drops1):
+            if drops1[k] - drops0[k]:
+                print("  %s: %d" % (k, drops1[k] - drops0[k]))
+
         if a.tool == "strace":
             for gw in ("gA", "gB"):
                 path = os.path.join(out, "strace-%s.txt" % gw)
@@ -172,6 +203,19 @@ def main(argv):
                                           "--sort", sort, "--percent-limit", limit],
                                          capture_output=True, text=True, timeout=120).stdout
                     reports.append("\n".join(l.rstrip(" -") for l in rep.splitlines() if l and not l.startswith("#")))
+                # Inclusive time of the syscall entry points, softirq work done in
+                # them, crypto and the daemon's own frames: where a frame's CPU goes.
+                rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--children", "-g", "none",
+                                      "--sort", "symbol"], capture_output=True, text=True, timeout=120).stdout
+                keep = re.compile(r"\[k\] (__x64_sys_\w+|ksys_read|ksys_write|do_readv|do_writev|handle_softirqs)\b|"
+                                  r"\[\.\] (crypto_aead\w*|aesni_\w+|\w*gcm\w*|segbridge::\w+::\w+(?:::\w+)?)\b")
+                rows = []
+                for line in rep.splitlines():
+                    m = keep.search(line)
+                    parts = line.split()
+                    if m and len(parts) >= 2 and parts[0].endswith("%"):
+                        rows.append("%8s  %s" % (parts[0], m.group(1) or m.group(2)))
+                reports.append("inclusive (children) time of syscalls, softirq, crypto, daemon code:\n" + "\n".join(rows[:20]))
                 path = os.path.join(out, "perf-%s.txt" % gw)
                 with open(path, "w") as f:
                     f.write("\n\n".join(reports) + "\n")

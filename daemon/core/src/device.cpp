@@ -139,10 +139,12 @@ void Device::update_state(Peer& peer) {
 }
 
 void Device::drop_sessions(Peer& peer) {
-  for (auto* slot : {&peer.previous_, &peer.current_, &peer.next_}) {
+  for (auto* slot : {&peer.current_, &peer.next_}) {
     if (*slot) index_.erase((*slot)->local_index());
     slot->reset();
   }
+  for (auto& s : peer.retired_) index_.erase(s->local_index());
+  peer.retired_.clear();
   if (peer.pending_index_) pending_.erase(peer.pending_index_);
   peer.pending_index_ = 0;
   publish_index();
@@ -153,17 +155,21 @@ void Device::drop_sessions(Peer& peer) {
 void Device::install_session(Peer& peer, const SessionKeys& keys, TimePoint now, const Endpoint& from) {
   auto session = std::make_shared<Session>(keys, now);
   if (keys.initiator) {
-    // WireGuard key rotation: the old current stays as previous for packets in flight.
-    if (peer.previous_) index_.erase(peer.previous_->local_index());
-    peer.previous_ = peer.current_;
+    // Key rotation: the old current is retired, still accepted for packets in flight.
+    retire(peer, std::move(peer.current_));
     peer.current_ = session;
     if (peer.pending_index_) pending_.erase(peer.pending_index_);
     peer.pending_index_ = 0;
     peer.retry_interval_ = kHandshakeRetryInitial;
   } else {
     // Responder: usable for sending only once the initiator proves it has the
-    // keys (its first data packet), see peer_timers().
-    if (peer.next_) index_.erase(peer.next_->local_index());
+    // keys (its first data packet), see peer_timers(). A waiting next session
+    // is promoted now if confirmed; otherwise it may be the initiator's current
+    // one until our new response arrives, so it stays receivable as retired.
+    if (peer.next_ && peer.next_->received())
+      promote_next(peer);
+    else
+      retire(peer, std::move(peer.next_));
     peer.next_ = session;
   }
   index_[keys.local_index] = IndexEntry{find_peer(peer.id()), session};
@@ -173,6 +179,9 @@ void Device::install_session(Peer& peer, const SessionKeys& keys, TimePoint now,
   peer.last_handshake_ticks_.store(ticks(now), std::memory_order_relaxed);
   peer.last_new_keys_ = now;
   peer.counters_.add(Counter::handshakes_completed);
+  // An authenticated handshake message counts as hearing from the peer.
+  peer.last_received_.store(ticks(now), std::memory_order_relaxed);
+  clear_since(peer.unanswered_since_);
   Endpoint e = from.unmapped();
   if (!e.empty() && e != peer.endpoint_.load()) peer.endpoint_.store(e);
   update_state(peer);
@@ -280,8 +289,10 @@ void Device::initiate_handshake(Peer& peer, TimePoint now, DatagramBatch& out) {
   HandshakeResult h = handshaker_->create_initiation(peer.id(), index, now, MutableBytes(slot, out.slot_size()));
   if (h.drop != DropReason::none || h.reply_size == 0) {
     peer.counters_.drop(h.drop == DropReason::none ? DropReason::handshake_unsupported : h.drop);
+    peer.last_initiation_sent_ = now;  // rate-limits the next attempt: no busy loop on a failing handshaker
     return;
   }
+  if (h.local_index != 0) index = h.local_index;
   if (retry) {
     pending_.erase(peer.pending_index_);
     peer.retry_interval_ = std::min<Duration>(peer.retry_interval_ * 2, kHandshakeRetryMax);
@@ -322,27 +333,48 @@ bool Device::seal_keepalive(Peer& peer, TimePoint now, DatagramBatch& out) {
   return true;
 }
 
+void Device::promote_next(Peer& peer) {
+  retire(peer, std::move(peer.current_));
+  peer.current_ = std::move(peer.next_);
+  peer.next_.reset();
+  publish_send(peer);
+}
+
+void Device::retire(Peer& peer, std::shared_ptr<Session> session) {
+  if (!session) return;
+  peer.retired_.push_back(std::move(session));
+  while (peer.retired_.size() > kMaxRetiredSessions) {
+    index_.erase(peer.retired_.front()->local_index());
+    peer.retired_.erase(peer.retired_.begin());
+  }
+}
+
 // ---------------------------------------------------------------- control: timers
 
 void Device::peer_timers(Peer& peer, TimePoint now, DatagramBatch& out) {
   bool changed = false;
   // 1. Promote a confirmed responder session.
   if (peer.next_ && peer.next_->received()) {
-    if (peer.previous_) index_.erase(peer.previous_->local_index());
-    peer.previous_ = peer.current_;
-    peer.current_ = std::move(peer.next_);
-    peer.next_.reset();
-    publish_send(peer);
+    promote_next(peer);
     changed = true;
   }
   // 2. Expire sessions past REJECT_AFTER_TIME; the last reference wipes the keys.
-  for (auto* slot : {&peer.previous_, &peer.current_, &peer.next_}) {
+  for (auto* slot : {&peer.current_, &peer.next_}) {
     if (*slot && (*slot)->expired(now)) {
       index_.erase((*slot)->local_index());
       bool was_current = slot == &peer.current_;
       slot->reset();
       if (was_current) publish_send(peer);
       changed = true;
+    }
+  }
+  for (auto it = peer.retired_.begin(); it != peer.retired_.end();) {
+    if ((*it)->expired(now)) {
+      index_.erase((*it)->local_index());
+      it = peer.retired_.erase(it);
+      changed = true;
+    } else {
+      ++it;
     }
   }
   if (changed) publish_index();
@@ -365,13 +397,14 @@ void Device::peer_timers(Peer& peer, TimePoint now, DatagramBatch& out) {
     if (c && c->initiator() && now - c->created() >= kRekeyAfterTime) want = true;
     if (c && c->sent_messages() >= kRekeyAfterMessages) want = true;
     std::int64_t unanswered = peer.unanswered_since_.load(std::memory_order_relaxed);
-    if (unanswered != kNever && now - at(unanswered) >= peer.config_.keepalive + kRekeyTimeout) {
-      want = true;  // dead peer: we sent, it stayed silent
-      peer.unanswered_since_.store(kNever, std::memory_order_relaxed);
-    }
+    bool dead = unanswered != kNever && now - at(unanswered) >= peer.config_.keepalive + kRekeyTimeout;
     bool rate_ok =
         peer.last_initiation_sent_ == TimePoint{} || now - peer.last_initiation_sent_ >= kHandshakeRetryInitial;
-    if (want && rate_ok) initiate_handshake(peer, now, out);
+    if ((want || dead) && rate_ok) {
+      // Dead peer (we sent, it stayed silent): re-armed by the next send.
+      if (dead) peer.unanswered_since_.store(kNever, std::memory_order_relaxed);
+      initiate_handshake(peer, now, out);
+    }
   }
 
   // 4. Keepalives on the current session.
@@ -397,8 +430,9 @@ TimePoint Device::peer_deadline(const Peer& peer, TimePoint now) const {
   TimePoint d = now + std::chrono::seconds(60);
   auto consider = [&](TimePoint t) { d = std::min(d, t); };
   if (peer.next_ && peer.next_->received()) consider(now);
-  for (auto* s : {&peer.previous_, &peer.current_, &peer.next_})
+  for (auto* s : {&peer.current_, &peer.next_})
     if (*s) consider((*s)->created() + kRejectAfterTime);
+  for (auto& s : peer.retired_) consider(s->created() + kRejectAfterTime);
   bool has_endpoint = !peer.endpoint_.load().empty();
   TimePoint rate =
       peer.last_initiation_sent_ == TimePoint{} ? now : peer.last_initiation_sent_ + kHandshakeRetryInitial;

@@ -46,6 +46,10 @@ const char* to_string(DropReason r) {
       return "no_endpoint";
     case DropReason::batch_full:
       return "batch_full";
+    case DropReason::handshake_cookie_required:
+      return "handshake_cookie_required";
+    case DropReason::handshake_rate_limited:
+      return "handshake_rate_limited";
     case DropReason::count_:
       break;
   }

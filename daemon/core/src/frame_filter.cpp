@@ -144,8 +144,17 @@ std::optional<FilterRule> evaluate_frame(const FrameFilterConfig& config, const 
   return std::nullopt;
 }
 
+FrameFilter::FrameFilter(FrameFilterConfig config) {
+  update(std::move(config));
+}
+
+void FrameFilter::update(FrameFilterConfig config) {
+  configs_.push_back(std::make_unique<const FrameFilterConfig>(std::move(config)));
+  current_.store(configs_.back().get(), std::memory_order_release);
+}
+
 bool FrameFilter::allow(const std::uint8_t* frame, std::size_t len) {
-  const auto rule = evaluate_frame(config_, frame, len);
+  const auto rule = evaluate_frame(*current_.load(std::memory_order_acquire), frame, len);
   if (!rule) {
     passed_.fetch_add(1, std::memory_order_relaxed);
     return true;

@@ -1,6 +1,7 @@
 #include "segbridge/core/peer.hpp"
 
 #include <cstring>
+#include <type_traits>
 
 namespace segbridge::core {
 
@@ -18,6 +19,8 @@ const char* to_string(PeerState s) {
 
 // Endpoint (28 bytes used) packed into four 64-bit words so readers copy it
 // with plain atomic loads: no torn reads, no lock.
+static_assert(std::is_trivially_copyable<Endpoint>::value, "EndpointCell copies Endpoint bytewise");
+
 Endpoint EndpointCell::load() const {
   std::uint64_t w[4];
   for (;;) {

@@ -74,7 +74,7 @@ SecretKey load_key_file(const std::string& path, std::string_view what, KeyFileP
   if (fd < 0) {
     const int e = errno;
     if (e == ELOOP) throw KeyFileError(subject + ": is a symbolic link; point the config at the file itself");
-    throw KeyFileError(subject + ": cannot open: " + std::strerror(e));
+    throw KeyFileError("cannot open " + subject + ": " + std::strerror(e));
   }
   struct Closer {
     int fd;

@@ -118,7 +118,8 @@ HandshakeOutcome NoiseHandshake::drop(HandshakeDrop why, std::optional<PeerId> p
 }
 
 std::optional<std::uint32_t> NoiseHandshake::create_initiation(PeerId id, Instant now, WallTime wall,
-                                                               std::uint8_t out[kInitiationSize]) {
+                                                               std::uint8_t out[kInitiationSize],
+                                                               std::optional<std::uint32_t> local_index) {
   auto it = peers_.find(id);
   if (it == peers_.end()) return std::nullopt;
   Peer& p = *it->second;
@@ -135,7 +136,7 @@ std::optional<std::uint32_t> NoiseHandshake::create_initiation(PeerId id, Instan
 
   std::fill(out, out + kInitiationSize, 0);
   write_header(out, HandshakeType::initiation);
-  const std::uint32_t index = allocate_index();
+  const std::uint32_t index = local_index ? *local_index : allocate_index();
   write_le32(out + initiation::sender, index);
   if (!hs.write_message1(ts.data(), ts.size(), out + initiation::noise_begin)) {
     std::fill(out, out + kInitiationSize, 0);
@@ -158,24 +159,27 @@ void NoiseHandshake::abandon_initiation(PeerId id) {
 }
 
 HandshakeOutcome NoiseHandshake::consume(const std::uint8_t* packet, std::size_t len, const SourceAddress& from,
-                                         Instant now) {
+                                         Instant now, const ConsumeOptions& options) {
   const auto type = classify_handshake(packet, len);
   if (!type) return drop(HandshakeDrop::malformed);
   switch (*type) {
     case HandshakeType::initiation:
-      return consume_initiation(packet, from, now);
+      return consume_initiation(packet, from, now, options);
     case HandshakeType::response:
-      return consume_response(packet, from, now);
+      return consume_response(packet, from, now, options);
     case HandshakeType::cookie_reply:
-      return consume_cookie_reply(packet, now);
+      return consume_cookie_reply(packet, now, options);
   }
   return drop(HandshakeDrop::malformed);
 }
 
 bool NoiseHandshake::pass_load_checks(const std::uint8_t* packet, std::size_t len, std::uint32_t sender,
-                                      const SourceAddress& from, Instant now, HandshakeOutcome& out) {
+                                      const SourceAddress& from, Instant now, const ConsumeOptions& options,
+                                      HandshakeOutcome& out) {
   load_.record(now);
-  if (!load_.under_load(now)) return true;
+  if (!options.load_checks) return true;
+  const bool loaded = options.under_load ? *options.under_load || load_.under_load(now) : load_.under_load(now);
+  if (!loaded) return true;
   if (!checker_.check_mac2(packet, len, from, now)) {
     // The reply (64 B) is smaller than anything that can provoke it.
     out = drop(HandshakeDrop::cookie_required);
@@ -192,12 +196,12 @@ bool NoiseHandshake::pass_load_checks(const std::uint8_t* packet, std::size_t le
   return true;
 }
 
-HandshakeOutcome NoiseHandshake::consume_initiation(const std::uint8_t* packet, const SourceAddress& from,
-                                                    Instant now) {
+HandshakeOutcome NoiseHandshake::consume_initiation(const std::uint8_t* packet, const SourceAddress& from, Instant now,
+                                                    const ConsumeOptions& options) {
   if (!checker_.check_mac1(packet, kInitiationSize)) return drop(HandshakeDrop::bad_mac1);
   const std::uint32_t sender = read_le32(packet + initiation::sender);
   HandshakeOutcome out;
-  if (!pass_load_checks(packet, kInitiationSize, sender, from, now, out)) return out;
+  if (!pass_load_checks(packet, kInitiationSize, sender, from, now, options, out)) return out;
 
   IkPsk2Responder hs(kNoiseProtocolName, reinterpret_cast<const std::uint8_t*>(prologue_.data()), prologue_.size(),
                      static_private_.data());
@@ -218,7 +222,7 @@ HandshakeOutcome NoiseHandshake::consume_initiation(const std::uint8_t* packet, 
   std::array<std::uint8_t, kResponseSize>& reply = out.reply;
   reply.fill(0);
   write_header(reply.data(), HandshakeType::response);
-  const std::uint32_t index = allocate_index();
+  const std::uint32_t index = options.local_index ? *options.local_index : allocate_index();
   write_le32(reply.data() + response::sender, index);
   write_le32(reply.data() + response::receiver, sender);
   if (!hs.write_message2(p.psk.data(), ephemeral.data(), nullptr, 0, reply.data() + response::noise_begin)) {
@@ -252,15 +256,19 @@ HandshakeOutcome NoiseHandshake::consume_initiation(const std::uint8_t* packet, 
   return out;
 }
 
-HandshakeOutcome NoiseHandshake::consume_response(const std::uint8_t* packet, const SourceAddress& from, Instant now) {
+HandshakeOutcome NoiseHandshake::consume_response(const std::uint8_t* packet, const SourceAddress& from, Instant now,
+                                                  const ConsumeOptions& options) {
   if (!checker_.check_mac1(packet, kResponseSize)) return drop(HandshakeDrop::bad_mac1);
   const std::uint32_t sender = read_le32(packet + response::sender);
   HandshakeOutcome out;
-  if (!pass_load_checks(packet, kResponseSize, sender, from, now, out)) return out;
+  if (!pass_load_checks(packet, kResponseSize, sender, from, now, options, out)) return out;
 
   const std::uint32_t receiver = read_le32(packet + response::receiver);
   auto idx = pending_by_index_.find(receiver);
-  if (idx == pending_by_index_.end()) return drop(HandshakeDrop::unknown_index);
+  if (idx == pending_by_index_.end()) return drop(HandshakeDrop::unknown_index, options.expected_peer);
+  if (options.expected_peer && *options.expected_peer != idx->second) {
+    return drop(HandshakeDrop::unknown_index, options.expected_peer);
+  }
   Peer& p = *peers_.at(idx->second);
   // Work on a copy: a forged response must not disturb the real handshake.
   IkPsk2Initiator attempt = *p.pending;
@@ -286,12 +294,15 @@ HandshakeOutcome NoiseHandshake::consume_response(const std::uint8_t* packet, co
   return out;
 }
 
-HandshakeOutcome NoiseHandshake::consume_cookie_reply(const std::uint8_t* packet, Instant now) {
+HandshakeOutcome NoiseHandshake::consume_cookie_reply(const std::uint8_t* packet, Instant now,
+                                                      const ConsumeOptions& options) {
   const std::uint32_t receiver = read_le32(packet + cookie_reply::receiver);
   std::optional<PeerId> peer;
   if (auto it = pending_by_index_.find(receiver); it != pending_by_index_.end()) peer = it->second;
   if (auto it = response_by_index_.find(receiver); !peer && it != response_by_index_.end()) peer = it->second;
-  if (!peer) return drop(HandshakeDrop::unknown_index);
+  if (!peer || (options.expected_peer && *options.expected_peer != *peer)) {
+    return drop(HandshakeDrop::unknown_index, options.expected_peer);
+  }
   if (!peers_.at(*peer)->cookies.consume_reply(packet, now)) return drop(HandshakeDrop::bad_cookie_reply, peer);
   HandshakeOutcome out;
   out.kind = HandshakeOutcome::Kind::cookie_accepted;

@@ -51,6 +51,12 @@ NODE_MACS_SQL = (
 )
 
 
+ALL_MACS_SQL = (
+    "select h.name, n.device, n.mac from networks n, nodes h "
+    "where n.node = h.id and n.mac is not NULL"
+)
+
+
 def interfaces(db, host, subnet):
     check_name(host, "host name")
     check_name(subnet, "subnet name")

@@ -62,3 +62,7 @@ def sysctl_conf():
 
 def insert_ethers_lock():
     return _env("SEGBRIDGE_INSERT_ETHERS_LOCK", "/var/lock/insert-ethers")
+
+
+def sys_class_net():
+    return _env("SEGBRIDGE_SYS_CLASS_NET", "/sys/class/net")

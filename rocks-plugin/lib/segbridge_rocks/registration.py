@@ -13,7 +13,12 @@ _SITE = re.compile(r"^[a-z0-9-]{1,32}$")
 
 
 def log(priority, message):
-    syslog.syslog(priority, "segbridge: " + message)
+    text = "segbridge: " + message
+    if not isinstance(text, str):
+        # Python 2: program output arrives as unicode, and syslog.syslog would encode it
+        # as ASCII and raise on the first non-ASCII byte
+        text = text.encode("utf-8", "replace")
+    syslog.syslog(priority, text)
 
 
 def node_added(db, nodename, shim=None, runner=None, logger=None):

@@ -64,6 +64,21 @@ def _read(path):
         handle.close()
 
 
+def _check_nic(notes, nic, db_mac):
+    """Refuse before touching anything if the NIC does not exist here; a MAC that
+    differs from the DB row is worth a note (ifcfg gets the DB's HWADDR)."""
+    base = os.path.join(paths.sys_class_net(), nic)
+    if not os.path.exists(base):
+        raise PlanError("this host has no network interface %s (pass nic=<device>)" % nic)
+    try:
+        actual = _read(os.path.join(base, "address")).strip().lower()
+    except (IOError, OSError):
+        return
+    if db_mac and actual and actual != db_mac.lower():
+        notes.append("%s has MAC %s but the DB row says %s; ifcfg-%s gets HWADDR=%s"
+                     % (nic, actual, db_mac, nic, db_mac))
+
+
 def _write_if_changed(plan, path, content, why):
     """Adds a WriteFile step unless the file already has exactly this content."""
     step = WriteFile(path, content, why)
@@ -148,22 +163,52 @@ def plan_setup(facts, options):
     factsmod.check_name(nic, "NIC name")
     if nic == bridge:
         raise PlanError("nic and bridge are both %s" % nic)
+    plan_notes = []
+    _check_nic(plan_notes, nic, row.mac)
     fe = facts.frontend
     scripts = paths.network_scripts_dir()
 
     plan = Plan("segbridge hub setup for frontend %s: %s carries %s, %s is its port"
                 % (fe, bridge, row.ip, nic))
+    for note in plan_notes:
+        plan.note(note)
     if daemon.exists and daemon.bridge != bridge:
         plan.note("%s says bridge = \"%s\"; set it to \"%s\"" % (daemon.path, daemon.bridge, bridge))
     if nic in daemon.bridge_ports:
         plan.note("%s lists %s in bridge_ports; with the ifcfg files below the network "
                   "service enslaves it, so remove it there" % (daemon.path, nic))
 
+    # Order: what may fail for reasons outside Rocks (a kernel without br_netfilter)
+    # and what is inert until dhcpd restarts come first, so a failure there leaves the
+    # DB and the network untouched.
+    # 1. bridge netfilter for the physdev rules
+    if options.syslog_guard:
+        _write_if_changed(plan, paths.modules_load_conf(), MODULES_LOAD,
+                          "load br_netfilter at boot")
+        if _write_if_changed(plan, paths.sysctl_conf(), SYSCTL,
+                             "bridged frames traverse iptables"):
+            plan.add(Run(["modprobe", "br_netfilter"],
+                         "load br_netfilter now (built into bridge on older EL7 kernels)",
+                         may_fail=True))
+            plan.add(Run(["sysctl", "-p", paths.sysctl_conf()],
+                         "apply the sysctl now (a kernel without bridge netfilter fails "
+                         "here, before anything else changed: use syslogguard=false)"))
+    else:
+        for path in (paths.modules_load_conf(), paths.sysctl_conf()):
+            if os.path.exists(path):
+                plan.add(RemoveFile(path, "syslog guard off: no bridge netfilter at boot"))
+
+    # 2. dhcpd must listen on the bridge (takes effect at the restart below)
+    if facts.version_major >= 7:
+        if _write_if_changed(plan, paths.dhcpd_dropin(), DHCPD_DROPIN,
+                             "dhcpd.service honours DHCPDARGS (written by Rocks from the DB)"):
+            plan.add(Run(["systemctl", "daemon-reload"], "load the dhcpd drop-in"))
+
     plan.add(Backup(os.path.join(scripts, "ifcfg-" + nic),
                     os.path.join(paths.backup_dir(), "ifcfg-" + nic),
                     "save the original ifcfg-%s" % nic))
 
-    # 1. the cluster DB: the only place Rocks reads the private device from
+    # 3. the cluster DB: the only place Rocks reads the private device from
     if row.device != bridge:
         if not row.mac:
             raise PlanError("the private DB row %s has no MAC; rename it by hand: rocks "
@@ -182,7 +227,7 @@ def plan_setup(facts, options):
         plan.add(Run(_rocks("set", "attr", "Kickstart_PrivateInterface", bridge),
                      "keep Kickstart_PrivateInterface consistent with the DB row"))
 
-    # 2. the network: the address moves to the bridge, the NIC becomes its port
+    # 4. the network: the address moves to the bridge, the NIC becomes its port
     # (unchanged files are not rewritten and the network is only bounced when they
     # change: running the command again on a working hub must not disturb it)
     changed = _write_if_changed(plan, os.path.join(scripts, "ifcfg-" + bridge),
@@ -197,27 +242,6 @@ def plan_setup(facts, options):
                      may_fail=True))
         plan.add(Run(["ifup", bridge], "bring up %s with the private address" % bridge))
         plan.add(Run(["ifup", nic], "enslave %s to %s" % (nic, bridge)))
-
-    # 3. dhcpd must listen on the bridge
-    if facts.version_major >= 7:
-        if _write_if_changed(plan, paths.dhcpd_dropin(), DHCPD_DROPIN,
-                             "dhcpd.service honours DHCPDARGS (written by Rocks from the DB)"):
-            plan.add(Run(["systemctl", "daemon-reload"], "load the dhcpd drop-in"))
-
-    # 4. bridge netfilter for the physdev rules
-    if options.syslog_guard:
-        _write_if_changed(plan, paths.modules_load_conf(), MODULES_LOAD,
-                          "load br_netfilter at boot")
-        if _write_if_changed(plan, paths.sysctl_conf(), SYSCTL,
-                             "bridged frames traverse iptables"):
-            plan.add(Run(["modprobe", "br_netfilter"],
-                         "load br_netfilter now (built into bridge on older EL7 kernels)",
-                         may_fail=True))
-            plan.add(Run(["sysctl", "-p", paths.sysctl_conf()], "apply the sysctl now"))
-    else:
-        for path in (paths.modules_load_conf(), paths.sysctl_conf()):
-            if os.path.exists(path):
-                plan.add(RemoveFile(path, "syslog guard off: no bridge netfilter at boot"))
 
     # 5. the shim announces `via <DB private device>`
     shim_changed = _shim_config_step(
@@ -267,6 +291,7 @@ def plan_teardown(facts, options):
                             % (bridge, ", ".join(ports) or "none"))
         nic = ports[0]
     factsmod.check_name(nic, "NIC name")
+    _check_nic([], nic, None)
     fe = facts.frontend
     scripts = paths.network_scripts_dir()
     plan = Plan("undo the segbridge hub setup on %s: %s gets %s back, %s goes away"

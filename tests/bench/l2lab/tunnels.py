@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 
 import rig as rigmod
 from netlab import binary, build_dir, source_dir, wait_until
@@ -23,6 +24,35 @@ def _first_line(argv):
         return "unknown (%s)" % e
     text = (r.stdout or r.stderr).strip()
     return text.splitlines()[0] if text else "unknown"
+
+
+def require_running(daemons):
+    """Raise at once (instead of waiting out a timeout) if a daemon has exited."""
+    for p in daemons:
+        if not p.alive():
+            raise RuntimeError("%s exited with %s: %s" % (p.name, p.popen.returncode, p.log().strip()[-1500:]))
+
+
+def wait_while_running(predicate, daemons, timeout, what):
+    """wait_until(predicate), but a daemon that exits ends the wait with its log."""
+    def check():
+        require_running(daemons)
+        return predicate()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if check():
+                return
+        except RuntimeError:
+            raise
+        except Exception as e:  # transient (control socket not there yet, ...)
+            last = e
+        else:
+            last = None
+        if time.monotonic() >= deadline:
+            raise TimeoutError("timed out after %.0fs waiting for %s%s" % (
+                timeout, what, " (last error: %r)" % (last,) if last else ""))
+        time.sleep(0.2)
 
 
 def wait_for_hosts_to_ping(rig, timeout=READY_TIMEOUT):
@@ -131,16 +161,9 @@ class OpenVpnTap(Tunnel):
                     "--cipher", "AES-256-GCM", "--data-ciphers", "AES-256-GCM",
                     "--ping", "10", "--ping-restart", "60", "--fast-io", "--verb", "3"] + role
             self.daemons.append(gw.spawn(argv, name="openvpn"))
-        for p in self.daemons:
-            wait_until(lambda p=p: self._initialized(p), READY_TIMEOUT, interval=0.2,
-                       what="OpenVPN %s: 'Initialization Sequence Completed'" % p.name)
+        wait_while_running(lambda: all("Initialization Sequence Completed" in p.log() for p in self.daemons),
+                           self.daemons, READY_TIMEOUT, "OpenVPN: 'Initialization Sequence Completed' on both ends")
         wait_for_hosts_to_ping(rig)
-
-    @staticmethod
-    def _initialized(p):
-        if not p.alive():
-            raise RuntimeError("openvpn exited: %s" % p.log()[-2000:])
-        return "Initialization Sequence Completed" in p.log()
 
 
 class Segbridged(Tunnel):
@@ -195,16 +218,13 @@ class Segbridged(Tunnel):
             socks[gw.name] = sock
 
         def established():
-            for p in self.daemons:
-                if not p.alive():
-                    raise RuntimeError("segbridged exited: %s" % p.log()[-2000:])
             r = rig.gb.run([ctl_bin, "-s", socks[rig.gb.name], "status", "--json"], check=False, timeout=5)
             if r.returncode != 0:
                 return False
             peers = json.loads(r.stdout).get("peers", [])
             return bool(peers) and all(p.get("state") == "established" for p in peers)
 
-        wait_until(established, READY_TIMEOUT, interval=0.2, what="segbridged spoke: peer established")
+        wait_while_running(established, self.daemons, READY_TIMEOUT, "segbridged spoke: peer established")
         wait_for_hosts_to_ping(rig)
         self._ctl, self._socks = ctl_bin, socks
 

@@ -26,6 +26,8 @@ try:
     hub.write_config([{"name": "sitea"}, {"name": "siteb"}], listen="[::]:%d" % PORT)
     # sitec reaches the hub over IPv6.
     c.write_config([{"name": "hub", "endpoint": "[2001:db8::1]:%d" % PORT, "keepalive": 5}])
+    # siteb runs without tap offload (frames read one by one, fragmented in-tunnel).
+    b.write_config([{"name": "hub", "endpoint": rig.hub_endpoint(), "keepalive": 5}], extra_daemon="tap_offload = false")
     hub.start()
     a.start()
     b.start()
@@ -45,6 +47,22 @@ try:
         assert b.host.mac("eth0") in macs["siteb"], macs
         assert a.host.mac("eth0") not in macs["siteb"], macs
     sc.check("site A reaches site B through the hub's bridge; MACs behind the right peers", a_to_b)
+
+    def tcp_b_to_a():
+        # siteb (no tap offload: fragments in-tunnel) -> hub bridge -> sitea (offload).
+        data = lab.path("blob10")
+        with open(data, "wb") as f:
+            f.write(os.urandom(10 * 1024 * 1024))
+        sha = hashlib.sha256(open(data, "rb").read()).hexdigest()
+        out = lab.path("tcp10.out")
+        rx = a.host.spawn(["python3", TCPXFER, "recv", "5002", out], name="tcprecv10")
+        time.sleep(0.3)
+        b.host.run(["python3", TCPXFER, "send", a.host_ip, "5002", data], timeout=60)
+        wait_until(lambda: not rx.alive(), 20, what="receiver done")
+        assert open(out).read().split() == [str(10 * 1024 * 1024), sha]
+        assert b.peer_status("hub")["fragments"]["tx"] > 5000, "siteb without offload should fragment"
+        os.unlink(data)
+    sc.check("10 MB TCP site B (no tap offload) -> site A (offload) intact", tcp_b_to_a)
 
     def sighup_adds_peer_without_interrupting_others():
         data = lab.path("blob")

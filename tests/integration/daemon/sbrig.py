@@ -54,6 +54,7 @@ class Gateway:
                 lines.append('endpoint = "%s"' % p["endpoint"])
             if p.get("keepalive"):
                 lines.append("keepalive = %d" % p["keepalive"])
+            lines += p.get("extra", [])  # more keys for this peer, as TOML lines
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
         self.peers = [p["name"] for p in peers]

@@ -52,7 +52,7 @@ Built build(bool v6, bool vlan, std::size_t payload, std::uint8_t tcp_flags) {
   }
   b.l4 = f.size();
   f.insert(f.end(), {0x13, 0x89, 0xc3, 0x50, 0x11, 0x22, 0x33, 0x44, 0, 0, 0, 1, 0x80, tcp_flags, 0x01, 0xf5,
-                     0, 0, 0, 0, 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2});
+                     0,    0,    0,    0,    1,    1,    8,    10,   0, 0, 0, 1, 0,    0,         0,    2});
   b.headers = f.size();
   for (std::size_t i = 0; i < payload; ++i) f.push_back(static_cast<std::uint8_t>(i * 31 + 7));
   return b;
@@ -66,7 +66,8 @@ void check_segments(const Built& b, bool v6, const TsoSegmenter& seg, std::size_
     auto fr = seg.frame(i);
     std::vector<std::uint8_t> s(fr.data, fr.data + fr.size);
     ASSERT_LE(s.size(), max_frame);
-    ASSERT_EQ(std::vector<std::uint8_t>(s.begin(), s.begin() + 12), std::vector<std::uint8_t>(b.frame.begin(), b.frame.begin() + 12));
+    ASSERT_EQ(std::vector<std::uint8_t>(s.begin(), s.begin() + 12),
+              std::vector<std::uint8_t>(b.frame.begin(), b.frame.begin() + 12));
     std::size_t l4_len = s.size() - b.l4;
     if (!v6) {
       EXPECT_EQ(get16(s, b.l3 + 2), s.size() - b.l3);
@@ -131,7 +132,7 @@ TEST(TsoSegmenter, CompletesPartialChecksum) {
   // A UDP datagram whose checksum field holds only the pseudo-header sum.
   auto b = build(false, false, 0, 0);
   std::vector<std::uint8_t> f(b.frame.begin(), b.frame.begin() + 34);  // Ethernet + IPv4
-  f[23] = 17;                                                           // UDP
+  f[23] = 17;                                                          // UDP
   std::vector<std::uint8_t> udp = {0x30, 0x39, 0x00, 0x43, 0, 0, 0, 0, 'h', 'e', 'l', 'l', 'o'};
   udp[5] = static_cast<std::uint8_t>(udp.size());
   f.insert(f.end(), udp.begin(), udp.end());
@@ -162,8 +163,7 @@ TEST(TsoSegmenter, RejectsInconsistentFrames) {
   TsoSegmenter seg;
   auto b = build(false, false, 5000, 0x10);
   // Truncated inside the TCP header.
-  EXPECT_EQ(seg.process(gso(false, b.headers, 1448), b.frame.data(), b.l4 + 10, 1436),
-            TsoSegmenter::Result::malformed);
+  EXPECT_EQ(seg.process(gso(false, b.headers, 1448), b.frame.data(), b.l4 + 10, 1436), TsoSegmenter::Result::malformed);
   // GSO type says IPv6, the frame is IPv4.
   EXPECT_EQ(seg.process(gso(true, b.headers, 1448), b.frame.data(), b.frame.size(), 1436),
             TsoSegmenter::Result::malformed);

@@ -176,6 +176,36 @@ TEST(Feeders, SyslogFeederSendsOneDatagram) {
   EXPECT_NE(err.find(path), std::string::npos);
 }
 
+TEST(Feeders, SyslogFeederFallsBackToAStreamSocket) {
+  char tmpl[] = "/tmp/shim-feed-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  std::string path = dir + "/log.sock";
+  int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strcpy(a.sun_path, path.c_str());
+  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(s, 4), 0);
+  SyslogFeeder f(path, "eth0");
+  LedgerEntry e;
+  e.mac = *MacAddress::parse("52:54:00:12:34:57");
+  std::string err;
+  ASSERT_EQ(f.announce(e, err), FeedResult::done) << err;
+  int c = ::accept(s, nullptr, nullptr);
+  ASSERT_GE(c, 0);
+  std::string got;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::recv(c, buf, sizeof buf, 0)) > 0) got.append(buf, static_cast<size_t>(n));
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.back(), '\0');
+  EXPECT_NE(got.find("<30>"), std::string::npos);
+  EXPECT_NE(got.find("dhcpd: DHCPDISCOVER from 52:54:00:12:34:57 via eth0"), std::string::npos) << got;
+  ::close(c);
+  ::close(s);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Feeders, FileFeederAppendsAcceptedLines) {
   char tmpl[] = "/tmp/shim-feed-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);

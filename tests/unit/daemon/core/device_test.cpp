@@ -32,7 +32,8 @@ struct Site {
   Site(std::string n, const char* addr) : name(std::move(n)), address(*Endpoint::parse(addr)) {}
 
   void start(const SecretKey& psk, const std::string& peer_name, std::optional<Endpoint> peer_endpoint, bool persistent,
-             unsigned path_mtu = 1500, AeadSet aeads = locally_available_aeads()) {
+             unsigned path_mtu = 1500, AeadSet aeads = locally_available_aeads(),
+             Duration persistent_keepalive = Duration::zero()) {
     DeviceConfig config;
     config.path_mtu = path_mtu;
     device = std::make_unique<Device>(config, std::make_unique<PskHandshaker>(name, aeads, [this] { return wall; }));
@@ -40,6 +41,7 @@ struct Site {
     pc.name = peer_name;
     pc.endpoint = peer_endpoint;
     pc.persistent = persistent;
+    pc.persistent_keepalive = persistent_keepalive;
     pc.credentials.psk = psk;
     std::string error;
     peer = device->add_peer(pc, &error);
@@ -165,9 +167,155 @@ TEST_F(DeviceTest, FullSizeFramesSplitIntoEqualDatagrams) {
   EXPECT_EQ(spoke.out[0].size, spoke.out[1].size);
   EXPECT_EQ(spoke.out[0].size, 757u + kDataOverhead);
   spoke.out.clear();
-  // IPv6 path budget is 20 bytes smaller; a 1436-byte frame then needs two pieces.
-  spoke.device->set_path_mtu(1500);
-  EXPECT_EQ(max_fragment_payload(1500, Endpoint::Family::ipv6), 1416u);
+  ASSERT_EQ(send(spoke, frame_of(1518, 1)).datagrams, 2u);  // 802.1Q-tagged full-size frame
+  EXPECT_EQ(spoke.out[0].size, spoke.out[1].size);
+}
+
+TEST(DeviceIpv6, BudgetFollowsTheEndpointFamilyAndPathMtu) {
+  ASSERT_GE(sodium_init(), 0);
+  SecretKey psk = SecretKey::random();
+  for (unsigned mtu : {1280u, 1500u}) {
+    Site spoke6{"sitea", "[2001:db8::2]:40000"};
+    Site hub6{"hub", "[2001:db8::1]:7440"};
+    spoke6.start(psk, "hub", hub6.address, true, mtu);
+    hub6.start(psk, "sitea", std::nullopt, false, mtu);
+    TimePoint now = TimePoint(std::chrono::hours(1));
+    spoke6.device->on_timer(now, spoke6.out);
+    for (int i = 0; i < 4; ++i) {
+      Site& from = i % 2 ? hub6 : spoke6;
+      Site& to = i % 2 ? spoke6 : hub6;
+      std::vector<Bytes> q;
+      for (auto& d : from.out) q.emplace_back(d.data, d.data + d.size);
+      from.out.clear();
+      for (auto& d : q) to.device->on_datagram(MutableBytes(d.data(), d.size()), from.address, now, to.out);
+    }
+    ASSERT_EQ(spoke6.peer->state(), PeerState::established);
+    std::size_t budget = mtu - 40 - 8 - kDataOverhead;  // 1416 at 1500, 1196 at 1280
+    auto fits = frame_of(budget, 1), over = frame_of(budget + 1, 2);
+    auto r = spoke6.device->send_frame(*spoke6.peer, ConstBytes(fits.data(), fits.size()), now, spoke6.out);
+    EXPECT_EQ(r.datagrams, 1u) << mtu;
+    r = spoke6.device->send_frame(*spoke6.peer, ConstBytes(over.data(), over.size()), now, spoke6.out);
+    EXPECT_EQ(r.datagrams, 2u) << mtu;
+    for (auto& d : spoke6.out) EXPECT_LE(d.size + 48, mtu);
+    auto jumbo = frame_of(9018, 3);
+    spoke6.out.clear();
+    r = spoke6.device->send_frame(*spoke6.peer, ConstBytes(jumbo.data(), jumbo.size()), now, spoke6.out);
+    EXPECT_EQ(r.datagrams, mtu == 1280 ? 8u : 7u);
+    std::size_t delivered = 0;
+    for (auto& d : spoke6.out) {
+      Bytes b(d.data, d.data + d.size);
+      auto rr = hub6.device->on_datagram(MutableBytes(b.data(), b.size()), spoke6.address, now, hub6.out);
+      if (!rr.frame.empty()) {
+        ++delivered;
+        EXPECT_EQ(Bytes(rr.frame.begin(), rr.frame.end()), jumbo);
+      }
+    }
+    EXPECT_EQ(delivered, 1u);
+  }
+}
+
+TEST(DeviceJumboPath, BigPathMtuNeedsNoFragmentation) {
+  ASSERT_GE(sodium_init(), 0);
+  SecretKey psk = SecretKey::random();
+  Site spoke{"sitea", "192.0.2.2:40000"}, hub{"hub", "192.0.2.1:7440"};
+  spoke.start(psk, "hub", hub.address, true, 9100);
+  hub.start(psk, "sitea", std::nullopt, false, 9100);
+  EXPECT_GE(spoke.device->max_datagram_size(), 9018 + kDataOverhead);
+  DatagramBatch big(16, spoke.device->max_datagram_size());
+  TimePoint now = TimePoint(std::chrono::hours(1));
+  spoke.device->on_timer(now, big);
+  for (int i = 0; i < 4; ++i) {
+    Site& to = i % 2 ? spoke : hub;
+    Site& from = i % 2 ? hub : spoke;
+    std::vector<Bytes> q;
+    for (auto& d : (i == 0 ? big : from.out)) q.emplace_back(d.data, d.data + d.size);
+    big.clear();
+    from.out.clear();
+    for (auto& d : q) to.device->on_datagram(MutableBytes(d.data(), d.size()), from.address, now, to.out);
+  }
+  ASSERT_EQ(spoke.peer->state(), PeerState::established);
+  auto jumbo = frame_of(9018, 3);
+  big.clear();
+  auto r = spoke.device->send_frame(*spoke.peer, ConstBytes(jumbo.data(), jumbo.size()), now, big);
+  EXPECT_EQ(r.drop, DropReason::none);
+  EXPECT_EQ(r.datagrams, 1u);
+  Bytes b(big[0].data, big[0].data + big[0].size);
+  auto rr = hub.device->on_datagram(MutableBytes(b.data(), b.size()), spoke.address, now, hub.out);
+  EXPECT_EQ(Bytes(rr.frame.begin(), rr.frame.end()), jumbo);
+  // A batch whose slots are smaller than the path allows caps the pieces instead of overflowing.
+  DatagramBatch small(16, 1500);
+  r = spoke.device->send_frame(*spoke.peer, ConstBytes(jumbo.data(), jumbo.size()), now, small);
+  EXPECT_EQ(r.datagrams, 7u);
+  for (auto& d : small) EXPECT_LE(d.size, 1500u);
+}
+
+TEST(DeviceAead, NegotiatesAesGcmOnlyWhenBothSidesAcceptIt) {
+  ASSERT_GE(sodium_init(), 0);
+  SecretKey psk = SecretKey::random();
+  AeadSet chacha = aead_bit(AeadAlgorithm::chacha20_poly1305);
+  AeadSet both = chacha | aead_bit(AeadAlgorithm::aes256_gcm);
+  struct Case {
+    AeadSet spoke, hub;
+  } cases[] = {{both, both}, {chacha, both}, {both, chacha}};
+  for (auto c : cases) {
+    Site spoke{"sitea", "192.0.2.2:40000"}, hub{"hub", "192.0.2.1:7440"};
+    spoke.start(psk, "hub", hub.address, true, 1500, c.spoke);
+    hub.start(psk, "sitea", std::nullopt, false, 1500, c.hub);
+    TimePoint now = TimePoint(std::chrono::hours(1));
+    spoke.device->on_timer(now, spoke.out);
+    for (int i = 0; i < 4; ++i) {
+      Site& from = i % 2 ? hub : spoke;
+      Site& to = i % 2 ? spoke : hub;
+      std::vector<Bytes> q;
+      for (auto& d : from.out) q.emplace_back(d.data, d.data + d.size);
+      from.out.clear();
+      for (auto& d : q) to.device->on_datagram(MutableBytes(d.data(), d.size()), from.address, now, to.out);
+    }
+    hub.device->on_timer(now, hub.out);  // promotes the session the keepalive confirmed
+    ASSERT_TRUE(spoke.peer->current_aead());
+    ASSERT_TRUE(hub.peer->current_aead());
+    bool aes = c.spoke == both && c.hub == both && (locally_available_aeads() & aead_bit(AeadAlgorithm::aes256_gcm));
+    EXPECT_EQ(*spoke.peer->current_aead(), aes ? AeadAlgorithm::aes256_gcm : AeadAlgorithm::chacha20_poly1305);
+    EXPECT_EQ(*hub.peer->current_aead(), *spoke.peer->current_aead());
+  }
+}
+
+TEST_F(DeviceTest, PersistentKeepaliveKeepsNatMappingsAlive) {
+  // Without it: an idle established tunnel stays silent.
+  establish();
+  tick(60s);
+  EXPECT_TRUE(spoke.out.empty());
+  EXPECT_TRUE(hub.out.empty());
+  // With it (a spoke behind NAT): a keepalive whenever nothing was sent for 25 s.
+  spoke.start(psk, "hub", hub.address, true, 1500, locally_available_aeads(), 25s);
+  hub.start(psk, "sitea", std::nullopt, false);
+  now += 1s;
+  establish();
+  std::size_t before = hub.peer->counters().get(Counter::rx_keepalives);
+  tick(24s);
+  EXPECT_TRUE(spoke.out.empty());
+  tick(1s);
+  ASSERT_EQ(spoke.out.size(), 1u);
+  EXPECT_EQ(spoke.out[0].size, kKeepaliveSize);
+  pump();
+  EXPECT_EQ(hub.peer->counters().get(Counter::rx_keepalives), before + 1);
+  ASSERT_EQ(send(spoke, frame_of(60, 1)).drop, DropReason::none);  // traffic resets it
+  pump();
+  tick(24s);
+  for (auto& d : spoke.out) EXPECT_NE(d.size, kKeepaliveSize);
+}
+
+TEST_F(DeviceTest, DuplicatePeerNamesAreRejected) {
+  PeerConfig pc;
+  pc.name = "hub";
+  pc.credentials.psk = psk;
+  std::string error;
+  EXPECT_EQ(spoke.device->add_peer(pc, &error), nullptr);
+  EXPECT_NE(error.find("duplicate"), std::string::npos);
+  pc.name = "nopsk";
+  pc.credentials.psk.reset();
+  EXPECT_EQ(spoke.device->add_peer(pc, &error), nullptr);
+  EXPECT_NE(error.find("pre-shared key"), std::string::npos);
 }
 
 TEST_F(DeviceTest, WrongPskIsSilentlyDroppedAndCounted) {
@@ -457,4 +605,37 @@ TEST_F(DeviceTest, RemovedPeerStopsAcceptingAtOnce) {
   hub.device->remove_peer(hub.peer->id());
   EXPECT_EQ(receive(hub, d, spoke.address).drop, DropReason::unknown_index);
   EXPECT_TRUE(hub.device->peers().empty());
+}
+
+TEST_F(DeviceTest, UnconfirmedResponderSessionSurvivesAnotherHandshake) {
+  // The initiator completes handshake 1 and sends on it, but those packets are
+  // delayed past its next initiation. The responder must still accept them.
+  spoke.device->on_timer(now, spoke.out);
+  deliver(spoke);  // initiation 1 -> hub
+  deliver(hub);    // response 1 -> spoke: session 1 current, keepalive queued
+  ASSERT_EQ(spoke.peer->state(), PeerState::established);
+  auto f = frame_of(300, 5);
+  ASSERT_EQ(send(spoke, f).drop, DropReason::none);
+  std::vector<Bytes> delayed;
+  for (auto& d : spoke.out) delayed.emplace_back(d.data, d.data + d.size);  // keepalive + frame, held back
+  spoke.out.clear();
+  now += 2s;
+  spoke.device->initiate_handshake(*spoke.peer, now, spoke.out);
+  deliver(spoke);   // initiation 2 reaches the hub before anything sent under session 1
+  hub.out.clear();  // response 2 lost: the spoke keeps sending on session 1
+  for (auto& d : delayed) EXPECT_EQ(receive(hub, d, spoke.address).drop, DropReason::none);
+  ASSERT_EQ(hub.delivered.size(), 1u);
+  EXPECT_EQ(hub.delivered[0], f);
+}
+
+TEST_F(DeviceTest, HandshakeResponseCountsAsHearingFromThePeer) {
+  establish();
+  ASSERT_EQ(send(spoke, frame_of(60, 1)).drop, DropReason::none);
+  pump([](const Bytes&) { return true; });  // lost
+  tick(10s);
+  spoke.device->initiate_handshake(*spoke.peer, now, spoke.out);  // e.g. a rekey, answered
+  pump();
+  tick(kKeepaliveTimeout + kRekeyTimeout - 10s + 1s);
+  // The peer answered the handshake, so no dead-peer handshake is started.
+  EXPECT_EQ(spoke.peer->counters().get(Counter::handshakes_initiated), 2u);
 }

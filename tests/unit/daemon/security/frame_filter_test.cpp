@@ -193,5 +193,21 @@ TEST(FrameFilter, CountsEveryVerdictPerRule) {
   EXPECT_EQ(filter_rule_name(FilterRule::syslog), "filter_syslog");
 }
 
+TEST(FrameFilter, UpdatedRulesApplyToTheNextFrameAndKeepTheCounters) {
+  FrameFilter filter;
+  const Bytes dhcp = frame(ethernet(0x0800), ipv4_udp(67, 68));
+  EXPECT_FALSE(filter.allow(dhcp.data(), dhcp.size()));
+  FrameFilterConfig allowed;
+  allowed.allow_dhcp_server = true;
+  filter.update(allowed);
+  EXPECT_TRUE(filter.config().allow_dhcp_server);
+  EXPECT_TRUE(filter.allow(dhcp.data(), dhcp.size()));
+  filter.update(FrameFilterConfig{});
+  EXPECT_FALSE(filter.allow(dhcp.data(), dhcp.size()));
+  const FilterCounters c = filter.counters();
+  EXPECT_EQ(c.dropped_by(FilterRule::dhcp_server), 2u);
+  EXPECT_EQ(c.passed, 1u);
+}
+
 }  // namespace
 }  // namespace segbridge::core

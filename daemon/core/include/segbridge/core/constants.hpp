@@ -47,6 +47,10 @@ inline constexpr Duration kRekeyAttemptTime = 90s;
 inline constexpr Duration kRekeyTimeout = 5s;
 inline constexpr Duration kKeepaliveTimeout = 10s;
 inline constexpr Duration kZeroKeysAfter = kRejectAfterTime * 3;  // 540 s
+// Replaced sessions still accepted (until REJECT_AFTER_TIME) for packets in
+// flight. WireGuard keeps one; a few more cover a retried handshake whose
+// superseded session was never used, queued behind newer traffic.
+inline constexpr std::size_t kMaxRetiredSessions = 3;
 // Initiator-side receive rekey: REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT.
 inline constexpr Duration kRekeyOnReceiveAge = kRejectAfterTime - kKeepaliveTimeout - kRekeyTimeout;  // 165 s
 

@@ -86,6 +86,9 @@ class Device {
   std::shared_ptr<Peer> find_peer(const std::string& name) const;
   std::vector<std::shared_ptr<Peer>> peers() const;
   void set_path_mtu(unsigned path_mtu);
+  // True if `index` names a live session or an initiation in flight (for
+  // handshakers that allocate their own indices).
+  bool index_in_use(std::uint32_t index) const { return index == 0 || index_.count(index) || pending_.count(index); }
 
   // Handshake messages (initiation, response, cookie reply).
   RxResult on_handshake(ConstBytes datagram, const Endpoint& from, TimePoint now, DatagramBatch& out,
@@ -130,6 +133,8 @@ class Device {
   TimePoint peer_deadline(const Peer& peer, TimePoint now) const;
   bool seal_keepalive(Peer& peer, TimePoint now, DatagramBatch& out);
   void drop_sessions(Peer& peer);
+  void promote_next(Peer& peer);
+  void retire(Peer& peer, std::shared_ptr<Session> session);
   static void update_state(Peer& peer);
   const IndexMap& rx_index(RxContext& context);
 

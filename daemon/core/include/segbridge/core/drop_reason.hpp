@@ -21,15 +21,17 @@ enum class DropReason : std::uint8_t {
   handshake_unexpected,    // response/cookie with no matching initiation in flight
   handshake_unsupported,   // message type the configured handshake does not speak
   handshake_no_common_aead,
-  reassembly_timeout,     // partial frame older than kReassemblyTimeout
-  reassembly_evicted,     // partial frame evicted to admit a newer one
-  fragment_duplicate,     // a fragment already held
-  fragment_inconsistent,  // fragment disagrees with the frame it belongs to
-  frame_too_large,        // TX: frame > kMaxFrameSize or > kMaxFragments pieces
-  frame_too_small,        // TX: frame < kMinFrameSize
-  no_session,             // TX: no usable session (a handshake was requested)
-  no_endpoint,            // TX: peer address unknown (hub waits for the spoke)
-  batch_full,             // TX: the output batch had no room
+  reassembly_timeout,         // partial frame older than kReassemblyTimeout
+  reassembly_evicted,         // partial frame evicted to admit a newer one
+  fragment_duplicate,         // a fragment already held
+  fragment_inconsistent,      // fragment disagrees with the frame it belongs to
+  frame_too_large,            // TX: frame > kMaxFrameSize or > kMaxFragments pieces
+  frame_too_small,            // TX: frame < kMinFrameSize
+  no_session,                 // TX: no usable session (a handshake was requested)
+  no_endpoint,                // TX: peer address unknown (hub waits for the spoke)
+  batch_full,                 // TX: the output batch had no room
+  handshake_cookie_required,  // Noise under load: no valid mac2, answered with a cookie reply
+  handshake_rate_limited,     // Noise under load: the source exceeded its handshake rate
   count_
 };
 inline constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::count_);

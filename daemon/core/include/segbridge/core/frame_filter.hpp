@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -54,17 +55,24 @@ struct FilterCounters {
 
 class FrameFilter {
  public:
-  explicit FrameFilter(FrameFilterConfig config = {}) : config_(std::move(config)) {}
+  explicit FrameFilter(FrameFilterConfig config = {});
   FrameFilter(const FrameFilter&) = delete;
   FrameFilter& operator=(const FrameFilter&) = delete;
 
-  // True if the frame may be delivered; otherwise the matching rule is counted.
+  // RX thread: true if the frame may be delivered; otherwise the matching rule is counted.
   bool allow(const std::uint8_t* frame, std::size_t len);
   FilterCounters counters() const;
-  const FrameFilterConfig& config() const { return config_; }
+
+  // Control thread (SIGHUP): new rules take effect for the next frame, without
+  // a lock on the RX path and without resetting the counters. Earlier rule
+  // sets are kept until the filter is destroyed (one per reload: tiny), so
+  // the RX thread can never read a freed one.
+  void update(FrameFilterConfig config);
+  const FrameFilterConfig& config() const { return *current_.load(std::memory_order_acquire); }
 
  private:
-  FrameFilterConfig config_;
+  std::vector<std::unique_ptr<const FrameFilterConfig>> configs_;  // control thread
+  std::atomic<const FrameFilterConfig*> current_{nullptr};
   std::atomic<std::uint64_t> passed_{0};
   std::array<std::atomic<std::uint64_t>, kFilterRuleCount> dropped_{};
 };

@@ -37,6 +37,10 @@ struct HandshakeResult {
   PeerId peer = kNoPeer;               // the authenticated peer (set on success)
   std::optional<SessionKeys> session;  // a completed session (responder: at once; initiator: on response)
   std::size_t reply_size = 0;          // bytes written to the reply buffer (response or cookie reply)
+  // create_initiation only: the sender index actually used, if the handshaker
+  // allocates its own (0 = it used the proposed one). It must not be in use:
+  // see Device::index_in_use().
+  std::uint32_t local_index = 0;
 };
 
 class Handshaker {

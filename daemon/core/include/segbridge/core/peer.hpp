@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "segbridge/core/constants.hpp"
 #include "segbridge/core/counters.hpp"
@@ -107,7 +108,10 @@ class Peer {
   ReassemblyStats rx_synced_stats_;  // reassembler stats already folded into counters_
 
   // ---- control thread only ----
-  std::shared_ptr<Session> current_, previous_, next_;
+  std::shared_ptr<Session> current_, next_;
+  // Sessions replaced by a newer one, oldest first, at most kMaxRetiredSessions:
+  // still accepted for packets in flight until they expire.
+  std::vector<std::shared_ptr<Session>> retired_;
   std::uint32_t pending_index_ = 0;  // local index of the initiation in flight
   TimePoint pending_since_{};        // when the first initiation of this attempt went out
   TimePoint next_retry_{};           // when to resend it

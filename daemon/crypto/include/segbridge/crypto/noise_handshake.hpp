@@ -98,6 +98,15 @@ struct HandshakeOutcome {
   std::optional<NoiseSession> session;
 };
 
+// What the caller already knows when it hands a packet in (the protocol core
+// owns the index table and its own load detector; standalone use leaves all unset).
+struct ConsumeOptions {
+  std::optional<std::uint32_t> local_index;  // index our response will carry (else one is allocated)
+  std::optional<bool> under_load;            // the caller's verdict, OR'ed with the built-in LoadDetector's
+  bool load_checks = true;                   // false: never demand mac2 (the caller cannot send a cookie reply)
+  std::optional<PeerId> expected_peer;       // a response / cookie reply routed to this peer by its index
+};
+
 struct NoiseHandshakeConfig {
   AeadSuite aead = AeadSuite::chacha20_poly1305;
   LoadConfig load;
@@ -129,12 +138,15 @@ class NoiseHandshake {
   // initiation, replacing any initiation still in flight (whose response
   // will then be dropped as unknown_index). Returns the sender index, or
   // nothing for an unknown peer or a peer key that yields a zero DH.
+  // `local_index`: the sender index to use (else one is allocated).
   std::optional<std::uint32_t> create_initiation(PeerId id, Instant now, WallTime wall,
-                                                 std::uint8_t out[kInitiationSize]);
+                                                 std::uint8_t out[kInitiationSize],
+                                                 std::optional<std::uint32_t> local_index = std::nullopt);
   void abandon_initiation(PeerId id);
 
   // Any received handshake packet (types 1-3).
-  HandshakeOutcome consume(const std::uint8_t* packet, std::size_t len, const SourceAddress& from, Instant now);
+  HandshakeOutcome consume(const std::uint8_t* packet, std::size_t len, const SourceAddress& from, Instant now,
+                           const ConsumeOptions& options = {});
 
   LoadDetector& load() { return load_; }
   const HandshakeCounters& counters() const { return counters_; }
@@ -145,10 +157,12 @@ class NoiseHandshake {
   std::uint32_t allocate_index();
   // Under load: true if the message may proceed; otherwise `out` says what to do.
   bool pass_load_checks(const std::uint8_t* packet, std::size_t len, std::uint32_t sender, const SourceAddress& from,
-                        Instant now, HandshakeOutcome& out);
-  HandshakeOutcome consume_initiation(const std::uint8_t* packet, const SourceAddress& from, Instant now);
-  HandshakeOutcome consume_response(const std::uint8_t* packet, const SourceAddress& from, Instant now);
-  HandshakeOutcome consume_cookie_reply(const std::uint8_t* packet, Instant now);
+                        Instant now, const ConsumeOptions& options, HandshakeOutcome& out);
+  HandshakeOutcome consume_initiation(const std::uint8_t* packet, const SourceAddress& from, Instant now,
+                                      const ConsumeOptions& options);
+  HandshakeOutcome consume_response(const std::uint8_t* packet, const SourceAddress& from, Instant now,
+                                    const ConsumeOptions& options);
+  HandshakeOutcome consume_cookie_reply(const std::uint8_t* packet, Instant now, const ConsumeOptions& options);
 
   SecretKey static_private_;
   PublicKey public_;
