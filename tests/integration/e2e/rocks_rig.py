@@ -469,28 +469,30 @@ class RocksRig:
             return
         ctl = netlab.binary("daemon/segbridgectl")
         daemon = netlab.binary("daemon/segbridged")
-        psk = subprocess.run([daemon, "genkey"], capture_output=True, text=True, check=True).stdout.strip()
-        self._write("etc/psk", psk + "\n", 0o600)
+        sites = [SITE] + ([SITE2] if self.second_site else [])
+        keys = {name: self._keypair(daemon, name) for name in ["frontend"] + sites}
+        endpoint = "%s:%d" % (WAN_HUB, TUNNEL_PORT)
         self.hub_sock = self.p("run/segbridged-hub.sock")
         self.spoke_sock = self.p("run/segbridged-spoke.sock")
-        hub_conf = HUB_CONF.format(listen="%s:%d" % (WAN_HUB, TUNNEL_PORT), sock=self.hub_sock,
-                                   psk=self.p("etc/psk"), site=SITE)
-        spokes = [(self.gw, self.spoke_sock, "segbridged-spoke", "etc/segbridged-spoke.conf")]
-        if self.second_site:
-            hub_conf += '\n[[peer]]\nname = "%s"\n' % SITE2
-            self.spoke2_sock = self.p("run/segbridged-spoke2.sock")
-            self._write("etc/segbridged-spoke2.conf", SPOKE_CONF.format(
-                site=SITE2, sock=self.spoke2_sock, psk=self.p("etc/psk"),
-                endpoint="%s:%d" % (WAN_HUB, TUNNEL_PORT), port="node0"))
-            spokes.append((self.gw2, self.spoke2_sock, "segbridged-spoke2", "etc/segbridged-spoke2.conf"))
+        self.spoke2_sock = self.p("run/segbridged-spoke2.sock")
+        hub_conf = HUB_CONF.format(listen=endpoint, sock=self.hub_sock, key=keys["frontend"][0])
+        spokes = []
+        for site, ns, sock, port, n in ((SITE, self.gw, self.spoke_sock, self.remote_port, ""),
+                                        (SITE2, getattr(self, "gw2", None), self.spoke2_sock, "node0", "2")):
+            if site not in sites:
+                continue
+            hub_conf += HUB_PEER.format(site=site, pub=keys[site][1])
+            conf = "etc/segbridged-spoke%s.conf" % n
+            self._write(conf, SPOKE_CONF.format(site=site, sock=sock, key=keys[site][0], endpoint=endpoint,
+                                                pub=keys["frontend"][1], port=port))
+            spokes.append((ns, sock, "segbridged-spoke%s" % n, conf))
         self._write("etc/segbridged-hub.conf", hub_conf)
-        self._write("etc/segbridged-spoke.conf", SPOKE_CONF.format(
-            site=SITE, sock=self.spoke_sock, psk=self.p("etc/psk"), endpoint="%s:%d" % (WAN_HUB, TUNNEL_PORT),
-            port=self.remote_port))
         for conf in ["etc/segbridged-hub.conf"] + [sp[3] for sp in spokes]:
             r = subprocess.run([daemon, "--check", "-c", self.p(conf)], capture_output=True, text=True)
             if r.returncode != 0:
                 raise RigError("segbridged --check %s:\n%s%s" % (conf, r.stdout, r.stderr))
+            if "noise-ik" not in r.stdout:
+                raise RigError("segbridged --check %s does not report Noise IK: %s" % (conf, r.stdout.strip()))
         self.procs["segbridged-hub"] = self.fe.spawn([daemon, "-c", self.p("etc/segbridged-hub.conf")],
                                                      name="segbridged-hub")
         for ns, _sock, key, conf in spokes:
@@ -507,8 +509,16 @@ class RocksRig:
             return True
 
         wait_until(established, 30, interval=0.1, what="segbridged hub and spoke established")
-        self.mark("tunnel up", detail="segbridged hub %s <-> spoke %s%s established (%.2fs)" % (
+        self.mark("tunnel up", detail="segbridged (Noise IK) hub %s <-> spoke %s%s established (%.2fs)" % (
             WAN_HUB, WAN_SPOKE, " and %s" % WAN_SPOKE2 if self.second_site else "", time.monotonic() - t))
+
+    def _keypair(self, daemon, name):
+        """(private key file, public key) made with `segbridged genkey | pubkey`."""
+        os.makedirs(self.p("etc/keys"), mode=0o700, exist_ok=True)
+        priv = subprocess.run([daemon, "genkey"], capture_output=True, text=True, check=True).stdout
+        path = self._write("etc/keys/%s.key" % name, priv, 0o600)
+        pub = subprocess.run([daemon, "pubkey"], input=priv, capture_output=True, text=True, check=True).stdout
+        return path, pub.strip()
 
     def status(self, ns, sock, text=False):
         argv = [self.ctl, "-s", sock, "status"] + ([] if text else ["--json"])
@@ -673,23 +683,28 @@ def _rfc3339(s):
     return datetime.fromisoformat(s).timestamp()
 
 
+# Noise IK (the recommended mode, docs/segbridged.conf.md): every site has its
+# own X25519 key pair and knows only its peers' public keys.
 HUB_CONF = """# segbridged on the frontend: the hub every site connects to.
 [daemon]
 name = "frontend"
 role = "hub"
 listen = "{listen}"
 bridge = "br0"
-create_bridge = false
+create_bridge = false               # the frontend's br0 (eth0 in it) already exists
 control_socket = "{sock}"
 path_mtu = 1500
-psk_file = "{psk}"
+private_key_file = "{key}"
 log_level = "info"
-
-[[peer]]
-name = "{site}"
 """
 
-SPOKE_CONF = """# segbridged on the remote site's gateway: a spoke of the frontend. It creates
+HUB_PEER = """
+[[peer]]
+name = "{site}"                     # tap sb-{site}
+public_key = "{pub}"
+"""
+
+SPOKE_CONF = """# segbridged on a remote site's gateway: a spoke of the frontend. It creates
 # the site's br0 (PXE-safe) with the compute node's port in it.
 [daemon]
 name = "{site}"
@@ -700,12 +715,13 @@ remove_bridge_on_exit = true
 bridge_ports = ["{port}"]
 control_socket = "{sock}"
 path_mtu = 1500
-psk_file = "{psk}"
+private_key_file = "{key}"
 log_level = "info"
 
 [[peer]]
-name = "frontend"
+name = "frontend"                   # tap sb-frontend
 endpoint = "{endpoint}"
+public_key = "{pub}"
 keepalive = 5
 """
 
