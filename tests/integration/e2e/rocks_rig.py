@@ -554,7 +554,6 @@ class RocksRig:
     def boot_remote_node(self, timeout=120):
         """Start the remote compute node; returns at once (watch the stages)."""
         if self.node_kind == "qemu":
-            qemu_log = self.p("var/log/qemu-console.log")
             self.procs["qemu"] = self.gw.spawn(
                 ["timeout", "--kill-after=5", str(timeout), "qemu-system-x86_64", "-machine", "accel=tcg",
                  "-m", "96", "-smp", "1", "-nographic", "-no-reboot", "-boot", "n",
@@ -569,7 +568,6 @@ class RocksRig:
             self.watch.add("node", self.procs["remote-client"].log_path)
             self.out("remote node: FALLBACK (no qemu/iPXE here): udhcpc + TFTP + HTTP fetch in namespace %s"
                      % self.rn.name)
-        self.node_started = time.monotonic()
 
     def client_boot(self, ns, label, tries=20, timeout=60):
         """A real DHCP client (busybox udhcpc, sending the PXE vendor class and
@@ -626,7 +624,7 @@ class RocksRig:
         t, line, _ = self.watch.wait("syslog", r"dhcpd(\[\d+\])?: DHCPACK on %s to %s" % (ipx, macrx), left(),
                                      "DHCPACK to the remote node", alive)
         self.mark("ACK", t, line.split(" ", 1)[1])
-        t, line, _ = self.watch.wait("syslog", r"in\.tftpd\[\d+\]: RRQ from %s filename (\S+)" % ipx, left(),
+        t, line, _ = self.watch.wait("syslog", r"in\.tftpd\[\d+\]: RRQ from %s filename %s" % (ipx, re.escape(BOOT_FILE)), left(),
                                      "the boot file fetched over TFTP", alive)
         detail = line.split(" ", 1)[1]
         ack = self.stage("ACK")
