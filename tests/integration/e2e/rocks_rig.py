@@ -624,8 +624,8 @@ class RocksRig:
         t, line, _ = self.watch.wait("syslog", r"dhcpd(\[\d+\])?: DHCPACK on %s to %s" % (ipx, macrx), left(),
                                      "DHCPACK to the remote node", alive)
         self.mark("ACK", t, line.split(" ", 1)[1])
-        t, line, _ = self.watch.wait("syslog", r"in\.tftpd\[\d+\]: RRQ from %s filename %s" % (ipx, re.escape(BOOT_FILE)), left(),
-                                     "the boot file fetched over TFTP", alive)
+        t, line, _ = self.watch.wait("syslog", r"in\.tftpd\[\d+\]: RRQ from %s filename %s" % (
+            ipx, re.escape(BOOT_FILE)), left(), "the boot file fetched over TFTP", alive)
         detail = line.split(" ", 1)[1]
         ack = self.stage("ACK")
         if self.node_kind == "qemu" and ack and t - ack.t > 5:
