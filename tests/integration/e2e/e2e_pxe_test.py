@@ -11,6 +11,7 @@ veth and runs without the shim: then the node must stay at "no free leases".
 """
 import json
 import os
+import pwd
 import re
 import subprocess
 import sys
@@ -78,6 +79,11 @@ def check_tunnel():
         need(st is not None, "segbridgectl status failed on %s" % ns.name)
         need({p["name"] for p in st["peers"]} == peers, "%s peers: %s" % (ns.name, st["peers"]))
         need(all(p["state"] == "established" for p in st["peers"]), "peers not established: %s" % st["peers"])
+    # Every segbridged dropped root after set-up (user = "nobody").
+    for key in ("segbridged-hub", "segbridged-spoke", "segbridged-spoke2"):
+        with open("/proc/%d/status" % rig.procs[key].pid) as f:
+            uids = [line.split()[1:] for line in f if line.startswith("Uid:")][0]
+        need(set(uids) == {str(pwd.getpwnam("nobody").pw_uid)}, "%s uids %s" % (key, uids))
     # Each spoke built its site's bridge with the node's port and its own tap.
     for ns, port in ((rig.gw, rig.remote_port), (rig.gw2, "node0")):
         ports = {l["ifname"] for l in ns.link_json() if l.get("master") == "br0"}

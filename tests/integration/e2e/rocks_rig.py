@@ -693,6 +693,7 @@ create_bridge = false               # the frontend's br0 (eth0 in it) already ex
 control_socket = "{sock}"
 path_mtu = 1500
 private_key_file = "{key}"
+user = "nobody"                     # drop root after start-up (keeps CAP_NET_ADMIN)
 log_level = "info"
 """
 
@@ -714,6 +715,7 @@ bridge_ports = ["{port}"]
 control_socket = "{sock}"
 path_mtu = 1500
 private_key_file = "{key}"
+user = "nobody"
 log_level = "info"
 
 [[peer]]
