@@ -24,7 +24,13 @@ std::optional<EndpointSpec> read_endpoint(config::Section& s, const std::string&
 
 void read_daemon(config::Section& d, DaemonConfig& c) {
   if (auto name = d.require_string("name")) {
-    if (name->empty() || name->size() > 64) d.error("name", "must be 1-64 characters");
+    // PSK initiations carry this name and the other side looks it up among its
+    // [[peer]] names, so it must obey the same rule (else no handshake can match).
+    if (!valid_peer_name(*name)) {
+      d.error("name", "'" + *name +
+                          "' must be 1-12 characters of a-z, 0-9 and '-' (not first): the other side's [[peer]] "
+                          "name for this site");
+    }
     c.name = *name;
   }
   c.role = d.get_choice("role", "hub", {"hub", "spoke"}) == "spoke" ? Role::spoke : Role::hub;

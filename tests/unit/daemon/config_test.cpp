@@ -195,6 +195,26 @@ TEST(DaemonConfig, PeerNames) {
   EXPECT_FALSE(valid_peer_name("a.b"));
 }
 
+// The daemon's own name travels in PSK initiations and must equal the other
+// side's [[peer]] name, so it follows the same rule.
+TEST(DaemonConfig, DaemonNameFollowsThePeerNameRule) {
+  auto load_named = [](const std::string& name, Errors& errors) {
+    return load_config_string("[daemon]\nname = \"" + name +
+                                  "\"\nlisten = \"0.0.0.0:1\"\npsk_file = \"/k\"\n[[peer]]\nname = \"sitea\"\n",
+                              "h.conf", errors);
+  };
+  for (const char* good : {"frontend", "hub", "site-1", "abcdefghijkl"}) {
+    Errors errors;
+    EXPECT_TRUE(load_named(good, errors)) << good << ": " << errors.joined();
+  }
+  for (const char* bad : {"Frontend", "front_end", "abcdefghijklm", "-hub", "my.site", ""}) {
+    Errors errors;
+    EXPECT_FALSE(load_named(bad, errors)) << bad;
+    EXPECT_TRUE(any_contains(errors, "h.conf:2:8: 'daemon.name': '" + std::string(bad) + "' must be 1-12 characters of a-z, 0-9"))
+        << errors.joined();
+  }
+}
+
 TEST(DaemonConfig, SameAsDetectsChanges) {
   Errors errors;
   auto c = load_config_string(kHub, "hub.conf", errors);
