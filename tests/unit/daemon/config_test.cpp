@@ -199,9 +199,9 @@ TEST(DaemonConfig, PeerNames) {
 // side's [[peer]] name, so it follows the same rule.
 TEST(DaemonConfig, DaemonNameFollowsThePeerNameRule) {
   auto load_named = [](const std::string& name, Errors& errors) {
-    return load_config_string("[daemon]\nname = \"" + name +
-                                  "\"\nlisten = \"0.0.0.0:1\"\npsk_file = \"/k\"\n[[peer]]\nname = \"sitea\"\n",
-                              "h.conf", errors);
+    return load_config_string(
+        "[daemon]\nname = \"" + name + "\"\nlisten = \"0.0.0.0:1\"\npsk_file = \"/k\"\n[[peer]]\nname = \"sitea\"\n",
+        "h.conf", errors);
   };
   for (const char* good : {"frontend", "hub", "site-1", "abcdefghijkl"}) {
     Errors errors;
@@ -210,7 +210,8 @@ TEST(DaemonConfig, DaemonNameFollowsThePeerNameRule) {
   for (const char* bad : {"Frontend", "front_end", "abcdefghijklm", "-hub", "my.site", ""}) {
     Errors errors;
     EXPECT_FALSE(load_named(bad, errors)) << bad;
-    EXPECT_TRUE(any_contains(errors, "h.conf:2:8: 'daemon.name': '" + std::string(bad) + "' must be 1-12 characters of a-z, 0-9"))
+    EXPECT_TRUE(any_contains(
+        errors, "h.conf:2:8: 'daemon.name': '" + std::string(bad) + "' must be 1-12 characters of a-z, 0-9"))
         << errors.joined();
   }
 }
