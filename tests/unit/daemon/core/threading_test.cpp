@@ -224,6 +224,14 @@ TEST(Threading, TxRxRunConcurrentlyWithRekeys) {
       ADD_FAILURE() << "hub drop " << to_string(static_cast<DropReason>(i)) << ": peer " << c.drops[i] << " device "
                     << hub.counters().snapshot().drops[i];
   }
+  // The spoke's TX is refused only until the first session exists.
+  auto sc = spoke_peer->counters().snapshot();
+  for (std::size_t i = 1; i < kDropReasonCount; ++i) {
+    if (static_cast<DropReason>(i) == DropReason::no_session) continue;
+    if (sc.drops[i] || spoke.counters().snapshot().drops[i])
+      ADD_FAILURE() << "spoke drop " << to_string(static_cast<DropReason>(i)) << ": peer " << sc.drops[i] << " device "
+                    << spoke.counters().snapshot().drops[i];
+  }
   EXPECT_EQ(c.drop(DropReason::unauthenticated), 0u);
   EXPECT_EQ(c.drop(DropReason::replay), 0u);
   EXPECT_EQ(hub.counters().get(DropReason::unknown_index), 0u);
