@@ -300,4 +300,29 @@ std::vector<FdbEntry> Netlink::bridge_fdb(const std::string& bridge) {
   return parse.entries;
 }
 
+std::optional<FdbEntry> Netlink::bridge_fdb_get(int bridge_ifindex, const MacAddress& mac, std::uint16_t vlan) {
+  MsgPtr msg(nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_REQUEST));
+  if (!msg) throw NetlinkError("nlmsg_alloc", -NLE_NOMEM);
+  // The kernel validates this request strictly: only NDA_MASTER, NDA_LLADDR,
+  // NDA_VLAN, and zero state/type/flags.
+  ndmsg nd{};
+  nd.ndm_family = AF_BRIDGE;
+  check(nlmsg_append(msg.get(), &nd, sizeof nd, NLMSG_ALIGNTO), "build RTM_GETNEIGH");
+  check(nla_put_u32(msg.get(), NDA_MASTER, static_cast<std::uint32_t>(bridge_ifindex)), "build RTM_GETNEIGH");
+  check(nla_put(msg.get(), NDA_LLADDR, 6, mac.bytes().data()), "build RTM_GETNEIGH");
+  if (vlan != 0) check(nla_put_u16(msg.get(), NDA_VLAN, vlan), "build RTM_GETNEIGH");
+  check(nl_send_auto(sock_, msg.get()), "send RTM_GETNEIGH (fdb get)");
+  FdbParse parse;
+  parse.bridge_ifindex = bridge_ifindex;
+  std::unique_ptr<nl_cb, void (*)(nl_cb*)> cb(nl_cb_alloc(NL_CB_DEFAULT), nl_cb_put);
+  nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, parse_fdb, &parse);
+  int rc = nl_recvmsgs(sock_, cb.get());
+  if (rc == -NLE_OBJ_NOTFOUND) return std::nullopt;  // ENOENT: no such entry
+  check(rc, "fdb get");
+  // The reply is not multipart: the ACK libnl asked for follows it.
+  check(nl_wait_for_ack(sock_), "fdb get (ack)");
+  if (parse.entries.empty()) return std::nullopt;
+  return parse.entries.front();
+}
+
 }  // namespace segbridge::netlink

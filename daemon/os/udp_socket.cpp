@@ -1,6 +1,7 @@
 #include "udp_socket.hpp"
 
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 
 #include <cerrno>
@@ -51,7 +52,12 @@ UniqueFd make_socket(int family) {
 }  // namespace
 
 ReceiveBatch::ReceiveBatch(std::size_t count, std::size_t buffer_size)
-    : buffer_size_(buffer_size), storage_(count * buffer_size), iov_(count), addrs_(count), msgs_(count) {
+    : buffer_size_(buffer_size),
+      storage_(count * buffer_size),
+      iov_(count),
+      addrs_(count),
+      msgs_(count),
+      control_(count) {
   for (std::size_t i = 0; i < count; ++i) {
     iov_[i].iov_base = storage_.data() + i * buffer_size;
     iov_[i].iov_len = buffer_size;
@@ -67,12 +73,38 @@ void ReceiveBatch::reset() {
     h.msg_namelen = sizeof(sockaddr_storage);
     h.msg_iov = &iov_[i];
     h.msg_iovlen = 1;
+    h.msg_control = control_[i].buf;
+    h.msg_controllen = sizeof control_[i].buf;
     msgs_[i].msg_len = 0;
   }
   filled_ = 0;
 }
 
-SendBatch::SendBatch(std::size_t capacity) : iov_(capacity), to_(capacity), msgs_(capacity), failed_(capacity, 0) {}
+std::size_t ReceiveBatch::segment_size(std::size_t i) const {
+  auto* h = const_cast<msghdr*>(&msgs_[i].msg_hdr);
+  for (cmsghdr* cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
+    if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO && cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int size = 0;
+      std::memcpy(&size, CMSG_DATA(cm), sizeof size);
+      return size > 0 ? static_cast<std::size_t>(size) : 0;
+    }
+  }
+  return 0;
+}
+
+bool UdpSocket::enable_gro() {
+  int on = 1;
+  return ::setsockopt(fd_.get(), SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
+}
+
+SendBatch::SendBatch(std::size_t capacity)
+    : iov_(capacity),
+      to_(capacity),
+      msgs_(capacity),
+      failed_(capacity, 0),
+      first_(capacity),
+      span_(capacity),
+      control_(capacity) {}
 
 bool SendBatch::add(const std::uint8_t* data, std::size_t length, const Endpoint& to) {
   if (full()) return false;
@@ -130,24 +162,57 @@ bool UdpSocket::wait_writable(int timeout_ms) {
 SendResult UdpSocket::send(SendBatch& batch) {
   const std::size_t total = batch.count_;
   for (std::size_t i = 0; i < total; ++i) {
-    msghdr& h = batch.msgs_[i].msg_hdr;
-    h = msghdr{};
     // A dual-stack socket needs IPv4 destinations in mapped form.
     if (batch.to_[i].family() != family_) {
       if (auto mapped = batch.to_[i].for_socket(family_)) batch.to_[i] = *mapped;
     }
+    batch.failed_[i] = 0;
+  }
+  // Group into messages: with GSO, a run of equal-size datagrams to one
+  // destination (the last may be shorter) is one message.
+  std::size_t messages = 0;
+  for (std::size_t i = 0; i < total;) {
+    std::size_t j = i + 1;
+    if (batch.gso_) {
+      const std::size_t size = batch.iov_[i].iov_len;
+      std::size_t bytes = size;
+      while (j < total && j - i < SendBatch::kMaxGsoSegments && batch.to_[j] == batch.to_[i] &&
+             batch.iov_[j].iov_len <= size && bytes + batch.iov_[j].iov_len <= SendBatch::kMaxGsoBytes) {
+        bytes += batch.iov_[j].iov_len;
+        ++j;
+        if (batch.iov_[j - 1].iov_len < size) break;  // a shorter one ends the run
+      }
+    }
+    msghdr& h = batch.msgs_[messages].msg_hdr;
+    h = msghdr{};
     h.msg_name = const_cast<sockaddr*>(batch.to_[i].addr());
     h.msg_namelen = batch.to_[i].length();
     h.msg_iov = &batch.iov_[i];
-    h.msg_iovlen = 1;
-    batch.failed_[i] = 0;
+    h.msg_iovlen = j - i;
+    if (j - i > 1) {
+      h.msg_control = batch.control_[messages].buf;
+      h.msg_controllen = sizeof batch.control_[messages].buf;
+      cmsghdr* cm = CMSG_FIRSTHDR(&h);
+      cm->cmsg_level = SOL_UDP;
+      cm->cmsg_type = UDP_SEGMENT;
+      cm->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+      const std::uint16_t segment = static_cast<std::uint16_t>(batch.iov_[i].iov_len);
+      std::memcpy(CMSG_DATA(cm), &segment, sizeof segment);
+    }
+    batch.first_[messages] = i;
+    batch.span_[messages] = j - i;
+    ++messages;
+    i = j;
   }
   SendResult result;
-  std::size_t done = 0;
+  std::size_t done = 0;  // messages
   int waits = 0;
-  while (done < total) {
-    int n = ::sendmmsg(fd_.get(), batch.msgs_.data() + done, static_cast<unsigned>(total - done), MSG_DONTWAIT);
+  while (done < messages) {
+    int n = ::sendmmsg(fd_.get(), batch.msgs_.data() + done, static_cast<unsigned>(messages - done), MSG_DONTWAIT);
     if (n > 0) {
+      for (int k = 0; k < n; ++k) {
+        if (batch.span_[done + static_cast<std::size_t>(k)] > 1) ++batch.gso_sends_;
+      }
       done += static_cast<std::size_t>(n);
       continue;
     }
@@ -156,13 +221,40 @@ SendResult UdpSocket::send(SendBatch& batch) {
       ++waits;
       continue;
     }
-    // This datagram cannot go (no route, EMSGSIZE, buffer stuck): skip it.
-    ++result.failed;
-    batch.failed_[done] = 1;
+    const std::size_t first = batch.first_[done], span = batch.span_[done];
+    if (span > 1 && (errno == EIO || errno == EINVAL || errno == EOPNOTSUPP || errno == ENOPROTOOPT)) {
+      // GSO refused (old kernel, or an egress device without checksum
+      // offload, as wireguard-go found): never again; resend one by one.
+      log::notice(std::string("UDP GSO not available (") + std::strerror(errno) + "); sending datagrams one by one");
+      batch.gso_ = false;
+      send_plain(batch, first, span, result);
+    } else {
+      // These datagrams cannot go (no route, EMSGSIZE, buffer stuck): skip them.
+      for (std::size_t k = first; k < first + span; ++k) batch.failed_[k] = 1;
+      result.failed += span;
+    }
     ++done;
   }
   result.sent = total - result.failed;
   return result;
+}
+
+void UdpSocket::send_plain(SendBatch& batch, std::size_t first, std::size_t count, SendResult& result) {
+  for (std::size_t k = first; k < first + count; ++k) {
+    msghdr h{};
+    h.msg_name = const_cast<sockaddr*>(batch.to_[k].addr());
+    h.msg_namelen = batch.to_[k].length();
+    h.msg_iov = &batch.iov_[k];
+    h.msg_iovlen = 1;
+    for (int attempt = 0;; ++attempt) {
+      if (::sendmsg(fd_.get(), &h, MSG_DONTWAIT) >= 0) break;
+      if (errno == EINTR) continue;
+      if ((errno == EAGAIN || errno == ENOBUFS) && attempt < 3 && wait_writable(5)) continue;
+      batch.failed_[k] = 1;
+      ++result.failed;
+      break;
+    }
+  }
 }
 
 bool UdpSocket::send_one(const std::uint8_t* data, std::size_t length, const Endpoint& to) {

@@ -30,10 +30,17 @@ class ReceiveBatch {
   bool truncated(std::size_t i) const { return (msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0; }
   const sockaddr* source(std::size_t i) const { return reinterpret_cast<const sockaddr*>(&addrs_[i]); }
   socklen_t source_length(std::size_t i) const { return msgs_[i].msg_hdr.msg_namelen; }
+  // With UDP_GRO: message i holds several datagrams of this size (the last
+  // may be shorter); 0 = one datagram.
+  std::size_t segment_size(std::size_t i) const;
 
  private:
   friend class UdpSocket;
   void reset();  // before each recvmmsg: lengths back to full size
+  union Control {
+    cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int))];
+  };
 
   std::size_t buffer_size_;
   std::size_t filled_ = 0;
@@ -41,6 +48,7 @@ class ReceiveBatch {
   std::vector<iovec> iov_;
   std::vector<sockaddr_storage> addrs_;
   std::vector<mmsghdr> msgs_;
+  std::vector<Control> control_;
 };
 
 // Datagrams to send, pointing at caller-owned buffers (no copy). Capacity is
@@ -58,13 +66,31 @@ class SendBatch {
   bool failed(std::size_t i) const { return failed_[i] != 0; }
   void clear() { count_ = 0; }
 
+  // UDP GSO (UDP_SEGMENT, Linux >= 4.18): runs of equal-size datagrams to one
+  // destination leave as one send of up to kMaxGsoSegments. Switched off for
+  // good the first time the kernel or the egress device refuses it.
+  static constexpr std::size_t kMaxGsoSegments = 64;
+  static constexpr std::size_t kMaxGsoBytes = 65000;
+  void enable_gso(bool on) { gso_ = on; }
+  bool gso_enabled() const { return gso_; }
+  std::uint64_t gso_sends() const { return gso_sends_; }
+
  private:
   friend class UdpSocket;
+  union Control {
+    cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(std::uint16_t))];
+  };
   std::size_t count_ = 0;
   std::vector<iovec> iov_;
   std::vector<Endpoint> to_;
   std::vector<mmsghdr> msgs_;
   std::vector<std::uint8_t> failed_;
+  std::vector<std::size_t> first_;  // per message: first datagram
+  std::vector<std::size_t> span_;   // per message: datagrams in it
+  std::vector<Control> control_;
+  bool gso_ = false;
+  std::uint64_t gso_sends_ = 0;
 };
 
 struct SendResult {
@@ -83,6 +109,9 @@ class UdpSocket {
   static UdpSocket open_for(const Endpoint& remote);
 
   int fd() const { return fd_.get(); }
+  // UDP_GRO (Linux >= 5.0): the kernel may hand over several datagrams of one
+  // sender as one message (ReceiveBatch::segment_size). False if unsupported.
+  bool enable_gro();
   int family() const { return family_; }
   Endpoint local_endpoint() const;
 
@@ -100,6 +129,8 @@ class UdpSocket {
  private:
   UdpSocket(UniqueFd fd, int family) : fd_(std::move(fd)), family_(family) {}
   bool wait_writable(int timeout_ms);
+  // Sends datagrams [first, first+count) one per message (GSO fallback).
+  void send_plain(SendBatch& batch, std::size_t first, std::size_t count, SendResult& result);
 
   UniqueFd fd_;
   int family_ = AF_UNSPEC;

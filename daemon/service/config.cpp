@@ -57,6 +57,7 @@ void read_daemon(config::Section& d, DaemonConfig& c) {
   }
   c.user = d.get_string("user", "");
   c.group = d.get_string("group", "");
+  c.rekey_after_time_s = static_cast<unsigned>(d.get_int("rekey_after_time", c.rekey_after_time_s, 5, 120));
   if (d.has("keep_capabilities")) c.keep_capabilities = d.get_string_array("keep_capabilities");
   for (const auto& cap : c.keep_capabilities) {
     if (os::capability_from_name(cap) < 0) d.error("keep_capabilities", "'" + cap + "' is not a capability name");

@@ -63,6 +63,7 @@ struct DaemonConfig {
   std::string user;              // drop to this user after setup (empty: stay root)
   std::string group;             // and this group (empty: the user's primary group)
   std::vector<std::string> keep_capabilities{"CAP_NET_ADMIN"};
+  unsigned rekey_after_time_s = 120;  // REKEY_AFTER_TIME; lower only in tests
   std::string log_level = "info";
   bool syslog = false;
   std::vector<PeerConfig> peers;

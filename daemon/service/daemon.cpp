@@ -110,6 +110,7 @@ Daemon::Daemon(DaemonConfig config, bool debug)
     socket_ = open_socket(config_);
     core::DeviceConfig dc;
     dc.path_mtu = config_.path_mtu;
+    dc.rekey_after_time = std::chrono::seconds(config_.rekey_after_time_s);
     device_ = std::make_unique<core::Device>(dc, make_handshaker(config_));
     control_out_ = std::make_unique<core::DatagramBatch>(64, device_->max_datagram_size());
     control_send_ = std::make_unique<SendBatch>(64);

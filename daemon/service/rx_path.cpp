@@ -3,6 +3,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <chrono>
@@ -29,9 +30,12 @@ RxPath::RxPath(core::Device& device, UdpSocket& socket, const PortDirectory& por
       ports_(ports),
       hooks_(std::move(hooks)),
       readable_(io_, dup_or_throw(socket.fd())),
-      // One spare byte beyond the largest datagram the core makes: a datagram
-      // that fills it is oversized and reported as truncated.
-      batch_(kBatchDatagrams, device.max_datagram_size() + 1) {}
+      gro_(socket.enable_gro()),
+      // Without GRO: one spare byte beyond the largest datagram the core
+      // makes, so a datagram that fills it is recognisably oversized.
+      batch_(gro_ ? kGroBatchMessages : kBatchDatagrams, gro_ ? kGroBufferBytes : device.max_datagram_size() + 1) {
+  if (!gro_) log::info("UDP_GRO not available: one datagram per receive slot");
+}
 
 RxPath::~RxPath() {
   stop();
@@ -72,25 +76,15 @@ void RxPath::drain() {
     for (std::size_t i = 0; i < n; ++i) {
       auto from_addr = Endpoint::from_sockaddr(batch_.source(i), batch_.source_length(i));
       if (!from_addr) continue;
-      if (batch_.truncated(i) || batch_.length(i) > device_.max_datagram_size()) {
+      if (batch_.truncated(i)) {
         malformed_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
-      core::MutableBytes datagram(batch_.data(i), batch_.length(i));
-      switch (core::Device::classify(datagram)) {
-        case core::DatagramClass::data: {
-          core::RxResult r = device_.on_data(context_, datagram, to_core(*from_addr), now);
-          attention |= r.control_attention;
-          if (!r.frame.empty() && r.peer) deliver(*table, r);
-          break;
-        }
-        case core::DatagramClass::handshake:
-          if (hooks_.handshake) hooks_.handshake(datagram.data, datagram.size, to_core(*from_addr));
-          break;
-        case core::DatagramClass::invalid:
-          // Not even a message: dropped silently (never answered), counted.
-          malformed_.fetch_add(1, std::memory_order_relaxed);
-          break;
+      // A UDP_GRO message is several datagrams of one sender, cut at segment_size.
+      const std::size_t length = batch_.length(i);
+      const std::size_t piece = batch_.segment_size(i) ? batch_.segment_size(i) : length;
+      for (std::size_t off = 0; off < length; off += piece) {
+        attention |= handle(*table, batch_.data(i) + off, std::min(piece, length - off), *from_addr, now);
       }
     }
     flush_coalesced();  // nothing waits across batches (latency)
@@ -105,6 +99,30 @@ void RxPath::drain() {
   } else {
     boost::asio::post(io_, [this] { drain(); });
   }
+}
+
+bool RxPath::handle(const PortTable& table, std::uint8_t* data, std::size_t size, const Endpoint& from,
+                    core::TimePoint now) {
+  if (size > device_.max_datagram_size()) {
+    malformed_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  core::MutableBytes datagram(data, size);
+  switch (core::Device::classify(datagram)) {
+    case core::DatagramClass::data: {
+      core::RxResult r = device_.on_data(context_, datagram, to_core(from), now);
+      if (!r.frame.empty() && r.peer) deliver(table, r);
+      return r.control_attention;
+    }
+    case core::DatagramClass::handshake:
+      if (hooks_.handshake) hooks_.handshake(datagram.data, datagram.size, to_core(from));
+      return false;
+    case core::DatagramClass::invalid:
+      // Not even a message: dropped silently (never answered), counted.
+      malformed_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+  }
+  return false;
 }
 
 void RxPath::deliver(const PortTable& table, core::RxResult& r) {

@@ -30,6 +30,9 @@ struct RxHooks {
 class RxPath {
  public:
   static constexpr std::size_t kBatchDatagrams = 64;
+  // With UDP_GRO one message holds up to 64 KB of same-size datagrams.
+  static constexpr std::size_t kGroBatchMessages = 16;
+  static constexpr std::size_t kGroBufferBytes = 65536;
   static constexpr std::size_t kBatchesPerWakeup = 8;
 
   RxPath(core::Device& device, UdpSocket& socket, const PortDirectory& ports, RxHooks hooks);
@@ -46,6 +49,8 @@ class RxPath {
   void wait();
   void drain();
   void deliver(const PortTable& table, core::RxResult& r);
+  // One datagram (or one piece of a UDP_GRO message).
+  bool handle(const PortTable& table, std::uint8_t* data, std::size_t size, const Endpoint& from, core::TimePoint now);
   void flush_coalesced();
   void write_tap(PeerPort& port, const iovec* iov, int count, std::size_t frames);
 
@@ -56,6 +61,7 @@ class RxPath {
   boost::asio::io_context io_;
   boost::asio::posix::stream_descriptor readable_;
   std::thread thread_;
+  bool gro_;  // UDP_GRO accepted by the kernel
   ReceiveBatch batch_;
   core::RxContext context_;
   GroCoalescer coalescer_;

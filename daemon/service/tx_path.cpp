@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "core_endpoint.hpp"
 #include "segbridge/core/constants.hpp"
@@ -20,7 +21,11 @@ TxPath::TxPath(core::Device& device, UdpSocket& socket, std::function<void()> at
       out_(kBatchDatagrams, device.max_datagram_size()),
       send_(kBatchDatagrams),
       frame_(kVirtioNetHdrSize + 65536),
-      out_ports_(kBatchDatagrams, nullptr) {}
+      out_ports_(kBatchDatagrams, nullptr) {
+  // Equal-size datagrams (TSO segments, evenly split fragments) leave in one
+  // UDP GSO send when the kernel allows it.
+  send_.enable_gso(true);
+}
 
 TxPath::~TxPath() {
   stop();
@@ -91,7 +96,15 @@ void TxPath::drain(const std::shared_ptr<Watcher>& w) {
     ssize_t n = ::read(fd, frame_.data(), frame_.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      // EAGAIN: drained. EIO/EBADFD: the tap went away (peer being removed).
+      if (errno != EAGAIN) {
+        // EBADFD/EIO: the tap is gone (deleted by hand, or the peer is being
+        // removed). Stop watching it: its fd would stay "ready" forever.
+        if (w->live) {
+          log::error("tap " + port.tap.name() + ": read failed (" + std::strerror(errno) +
+                     "); no longer forwarding from it (restart segbridged or re-add the peer)");
+        }
+        w->live = false;
+      }
       empty = true;
       break;
     }

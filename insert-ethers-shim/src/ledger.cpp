@@ -37,11 +37,13 @@ const std::array<const char*, Ledger::kSchemaVersion> kMigrations = {
     "  name TEXT PRIMARY KEY NOT NULL,"
     "  value INTEGER NOT NULL,"
     "  updated INTEGER NOT NULL);",
+    // v3: the Rocks host name a MAC was registered as (rocks-plugin tells us).
+    "ALTER TABLE macs ADD COLUMN registered_host TEXT NOT NULL DEFAULT '';",
 };
 
 const char* kColumns =
     "mac, first_seen, last_seen, seen_count, port, site, vendor_class, arch, uuid, hostname, state, "
-    "ignore_reason, announce_count, last_announce, registered_at";
+    "ignore_reason, announce_count, last_announce, registered_at, registered_host";
 
 bool is_corruption(int rc) {
   rc &= 0xff;
@@ -267,6 +269,7 @@ LedgerEntry Ledger::read_row(Statement& st) {
   e.announce_count = st.column_int(12);
   e.last_announce_ms = st.column_int(13);
   e.registered_ms = st.column_int(14);
+  e.registered_host = st.column_text(15);
   return e;
 }
 
@@ -302,8 +305,8 @@ std::int64_t Ledger::pending_count() {
 void Ledger::insert(const LedgerEntry& e) {
   Statement st(db_,
                "INSERT INTO macs (mac, first_seen, last_seen, seen_count, port, site, vendor_class, arch, uuid, "
-               "hostname, state, ignore_reason, announce_count, last_announce, registered_at) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+               "hostname, state, ignore_reason, announce_count, last_announce, registered_at, registered_host) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, e.mac.to_string())
       .bind(2, e.first_seen_ms)
       .bind(3, e.last_seen_ms)
@@ -318,7 +321,8 @@ void Ledger::insert(const LedgerEntry& e) {
       .bind(12, e.ignore_reason)
       .bind(13, e.announce_count)
       .bind(14, e.last_announce_ms)
-      .bind(15, e.registered_ms);
+      .bind(15, e.registered_ms)
+      .bind(16, e.registered_host);
   st.step();
 }
 
@@ -359,9 +363,11 @@ void Ledger::mark_announced(const MacAddress& mac, std::int64_t now_ms) {
   st.step();
 }
 
-void Ledger::mark_registered(const MacAddress& mac, std::int64_t now_ms) {
-  Statement st(db_, "UPDATE macs SET state = 'registered', registered_at = ?, ignore_reason = '' WHERE mac = ?");
-  st.bind(1, now_ms).bind(2, mac.to_string());
+void Ledger::mark_registered(const MacAddress& mac, std::int64_t now_ms, const std::string& host) {
+  Statement st(db_,
+               "UPDATE macs SET state = 'registered', registered_at = ?, ignore_reason = '', "
+               "registered_host = CASE WHEN ? = '' THEN registered_host ELSE ? END WHERE mac = ?");
+  st.bind(1, now_ms).bind(2, host).bind(3, host).bind(4, mac.to_string());
   st.step();
 }
 

@@ -49,6 +49,7 @@ struct LedgerEntry {
   std::int64_t announce_count = 0;
   std::int64_t last_announce_ms = 0;  // 0: never
   std::int64_t registered_ms = 0;     // 0: not (yet) registered
+  std::string registered_host;        // Rocks host name, when told (CLI `registered --host`)
 
   bool pending() const { return state == MacState::discovered || state == MacState::announced; }
 };
@@ -74,7 +75,7 @@ class Statement {
 
 class Ledger {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   enum class Mode { create, existing };
   // Opens (and in Mode::create, creates and migrates) the ledger at `path`.
@@ -103,7 +104,7 @@ class Ledger {
   void record_sighting(const LedgerEntry& latest, std::int64_t sightings = 1);
   void set_state(const MacAddress& mac, MacState state, const std::string& ignore_reason = "");
   void mark_announced(const MacAddress& mac, std::int64_t now_ms);
-  void mark_registered(const MacAddress& mac, std::int64_t now_ms);
+  void mark_registered(const MacAddress& mac, std::int64_t now_ms, const std::string& host = "");
   // Re-queues a MAC for announcement (CLI `announce`): state discovered.
   void requeue(const MacAddress& mac);
   bool forget(const MacAddress& mac);

@@ -1,4 +1,5 @@
 // insert-ethers-shim: command line entry point (daemon and admin commands).
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +36,9 @@ SYNOPSIS
     insert-ethers-shim [-c FILE] show MAC        print one ledger entry in full
     insert-ethers-shim [-c FILE] forget MAC      delete a MAC from the ledger
     insert-ethers-shim [-c FILE] announce MAC    announce a MAC now (and queue it again)
+    insert-ethers-shim [-c FILE] registered MAC [--host NAME]
+                                                 mark a MAC registered now (Rocks' plugin
+                                                 calls this when insert-ethers added it)
     insert-ethers-shim [-c FILE] stats [--json]  counters saved by the running daemon
     insert-ethers-shim --help | --version
 
@@ -64,6 +68,7 @@ OPTIONS
         --check         report every configuration error as file:line:col and
                         exit 1 if there is any, 0 otherwise
         --json          machine-readable output for list and stats
+        --host NAME     with registered: the Rocks host name, kept in the ledger
     -h, --help          this text
         --version       print the version
 
@@ -141,7 +146,7 @@ std::string entry_json(const LedgerEntry& e) {
     << json_escape(e.vendor_class) << "\",\"arch\":\"" << json_escape(e.arch) << "\",\"uuid\":\"" << json_escape(e.uuid)
     << "\",\"hostname\":\"" << json_escape(e.hostname) << "\",\"ignore_reason\":\"" << json_escape(e.ignore_reason)
     << "\",\"announce_count\":" << e.announce_count << ",\"last_announce_ms\":" << e.last_announce_ms
-    << ",\"registered_ms\":" << e.registered_ms << "}";
+    << ",\"registered_ms\":" << e.registered_ms << ",\"registered_host\":\"" << json_escape(e.registered_host) << "\"}";
   return o.str();
 }
 
@@ -186,7 +191,8 @@ int cmd_show(Ledger& ledger, const MacAddress& mac) {
   std::printf("hostname:       %s\n", e->hostname.empty() ? "-" : e->hostname.c_str());
   std::printf("announced:      %lld times, last %s\n", static_cast<long long>(e->announce_count),
               format_time(e->last_announce_ms).c_str());
-  std::printf("registered:     %s\n", format_time(e->registered_ms).c_str());
+  std::printf("registered:     %s%s\n", format_time(e->registered_ms).c_str(),
+              e->registered_host.empty() ? "" : (" as " + e->registered_host).c_str());
   return 0;
 }
 
@@ -236,9 +242,20 @@ int cmd_announce(const ShimConfig& config, Ledger& ledger, const MacAddress& mac
     r = f.announce(*e, error);
     if (r == FeedResult::started) {
       int status = 0;
-      ::waitpid(child_pid, &status, 0);
+      const std::int64_t deadline = wall_ms() + config.exec_timeout_s * 1000;
+      while (::waitpid(child_pid, &status, WNOHANG) == 0) {
+        if (wall_ms() > deadline) {
+          ::kill(child_pid, SIGKILL);
+          ::waitpid(child_pid, &status, 0);
+          break;
+        }
+        ::usleep(20000);
+      }
       r = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? FeedResult::done : FeedResult::failed;
-      if (r == FeedResult::failed) error = "command failed with status " + std::to_string(status);
+      if (r == FeedResult::failed) {
+        error = WIFSIGNALED(status) ? "command killed (signal " + std::to_string(WTERMSIG(status)) + ", exec_timeout?)"
+                                    : "command exited with status " + std::to_string(WEXITSTATUS(status));
+      }
     }
   } else if (config.feeder == FeederKind::file) {
     FileFeeder f(config.feed_file, config.private_interface);
@@ -267,6 +284,7 @@ int usage_error(const std::string& msg) {
 int main(int argc, char** argv) {
   std::string config_path = kDefaultConfig;
   bool check = false, json = false;
+  std::string host;
   std::vector<std::string> words;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -285,6 +303,9 @@ int main(int argc, char** argv) {
       check = true;
     } else if (a == "--json") {
       json = true;
+    } else if (a == "--host") {
+      if (++i >= argc) return usage_error("--host needs a host name");
+      host = argv[i];
     } else if (!a.empty() && a[0] == '-') {
       return usage_error("unknown option '" + a + "'");
     } else {
@@ -342,6 +363,19 @@ int main(int argc, char** argv) {
       if (words.size() != 1) return usage_error(cmd + " takes no arguments");
       Ledger ledger(config->ledger, Ledger::Mode::existing);
       return cmd == "list" ? cmd_list(ledger, json) : cmd_stats(ledger, json);
+    }
+    if (cmd == "registered") {
+      std::optional<MacAddress> mac;
+      if (int rc = need_mac(mac)) return rc;
+      Ledger ledger(config->ledger, Ledger::Mode::create);
+      if (!ledger.find(*mac)) {
+        // insert-ethers saw it by itself (a local node): nothing to stop.
+        std::cout << mac->to_string() << " is not in the ledger; nothing to do\n";
+        return 0;
+      }
+      ledger.mark_registered(*mac, wall_ms(), host);
+      std::cout << "marked " << mac->to_string() << " registered" << (host.empty() ? "" : " as " + host) << "\n";
+      return 0;
     }
     if (cmd == "show" || cmd == "forget" || cmd == "announce") {
       std::optional<MacAddress> mac;

@@ -486,6 +486,7 @@ std::map<std::string, std::uint64_t> ShimDaemon::all_counters() {
   for (auto& slot : slots_) kernel += slot.capture->kernel_drops();
   out["pcap_kernel_drops"] = kernel;
   out["fdb_dumps"] = bridges_.fdb_dumps();
+  out["fdb_gets"] = bridges_.fdb_gets();
   return out;
 }
 

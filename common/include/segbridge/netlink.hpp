@@ -84,6 +84,12 @@ class Netlink {
 
   // Learned and permanent FDB entries of `bridge`'s ports.
   std::vector<FdbEntry> bridge_fdb(const std::string& bridge);
+  // One FDB entry, asked of the kernel directly (RTM_GETNEIGH without
+  // NLM_F_DUMP, `bridge fdb get`, Linux >= 4.20): constant cost however large
+  // the FDB is. nullopt if the bridge has no entry for `mac` in `vlan`.
+  // port_name is left empty (callers map port_ifindex). Throws NetlinkError
+  // on kernels that cannot answer it; callers fall back to bridge_fdb().
+  std::optional<FdbEntry> bridge_fdb_get(int bridge_ifindex, const MacAddress& mac, std::uint16_t vlan = 0);
 
  private:
   LinkInfo require_link(const std::string& name);

@@ -33,7 +33,10 @@ void clear_since(std::atomic<std::int64_t>& a) {
 }  // namespace
 
 Device::Device(const DeviceConfig& config, std::unique_ptr<Handshaker> handshaker)
-    : config_(config), handshaker_(std::move(handshaker)), path_mtu_(config.path_mtu) {
+    : config_(config),
+      handshaker_(std::move(handshaker)),
+      path_mtu_(std::clamp(config.path_mtu, kMinPathMtu, kMaxPathMtu)) {
+  config_.path_mtu = path_mtu_.load();
   if (sodium_init() < 0) std::abort();  // idempotent; must succeed before threads start
   published_index_ = std::make_shared<IndexMap>();
 }
@@ -177,7 +180,6 @@ void Device::install_session(Peer& peer, const SessionKeys& keys, TimePoint now,
   if (keys.initiator) publish_send(peer);
   peer.last_handshake_ = now;
   peer.last_handshake_ticks_.store(ticks(now), std::memory_order_relaxed);
-  peer.last_new_keys_ = now;
   peer.counters_.add(Counter::handshakes_completed);
   // An authenticated handshake message counts as hearing from the peer.
   peer.last_received_.store(ticks(now), std::memory_order_relaxed);
@@ -394,7 +396,7 @@ void Device::peer_timers(Peer& peer, TimePoint now, DatagramBatch& out) {
     bool want = peer.wants_handshake_.load(std::memory_order_relaxed);
     auto& c = peer.current_;
     if (!c && peer.config_.persistent) want = true;
-    if (c && c->initiator() && now - c->created() >= kRekeyAfterTime) want = true;
+    if (c && c->initiator() && now - c->created() >= config_.rekey_after_time) want = true;
     if (c && c->sent_messages() >= kRekeyAfterMessages) want = true;
     std::int64_t unanswered = peer.unanswered_since_.load(std::memory_order_relaxed);
     bool dead = unanswered != kNever && now - at(unanswered) >= peer.config_.keepalive + kRekeyTimeout;
@@ -443,7 +445,7 @@ TimePoint Device::peer_deadline(const Peer& peer, TimePoint now) const {
     bool want_now = peer.wants_handshake_.load(std::memory_order_relaxed) || (!c && peer.config_.persistent) ||
                     (c && c->sent_messages() >= kRekeyAfterMessages);
     if (want_now) consider(std::max(now, rate));
-    if (c && c->initiator()) consider(std::max(c->created() + kRekeyAfterTime, rate));
+    if (c && c->initiator()) consider(std::max(c->created() + config_.rekey_after_time, rate));
     std::int64_t unanswered = peer.unanswered_since_.load(std::memory_order_relaxed);
     if (unanswered != kNever) consider(std::max(at(unanswered) + peer.config_.keepalive + kRekeyTimeout, rate));
   }
@@ -507,11 +509,20 @@ RxResult Device::on_data(RxContext& context, MutableBytes d, const Endpoint& fro
     session.mark_received();
     if (!session.initiator()) r.control_attention = true;  // promote the confirmed session
   }
+  // Roam only on the newest packet of the session: a reordered older one
+  // from the previous address must not move the endpoint back.
   Endpoint source = from.unmapped();
-  if (source != peer.endpoint_.load()) peer.endpoint_.store(source);
+  if (session.replay_window().highest() == h.counter + 1 && source != peer.endpoint_.load())
+    peer.endpoint_.store(source);
   peer.last_received_.store(ticks(now), std::memory_order_relaxed);
   clear_since(peer.unanswered_since_);
   peer.counters_.add(Counter::rx_datagrams);
+  if (now >= peer.next_reassembly_sweep_) {
+    // Partial frames whose missing pieces never come are counted as timed out
+    // even if no further fragment arrives to trigger the lazy check.
+    if (peer.reassembler_.expire(now) > 0) sync_reassembly_counters(peer);
+    peer.next_reassembly_sweep_ = now + kReassemblySweepInterval;
+  }
 
   switch (h.kind) {
     case DataKind::keepalive:
@@ -523,17 +534,7 @@ RxResult Device::on_data(RxContext& context, MutableBytes d, const Endpoint& fro
     case DataKind::fragment: {
       peer.counters_.add(Counter::rx_fragments);
       auto res = peer.reassembler_.add(session.local_index(), h, payload, now);
-      // Fold the reassembler's statistics into the lock-free counters.
-      const ReassemblyStats& s = peer.reassembler_.stats();
-      ReassemblyStats& o = peer.rx_synced_stats_;
-      peer.counters_.add(Counter::reassembled, s.reassembled - o.reassembled);
-      peer.counters_.add(Counter::fragments_out_of_order, s.out_of_order - o.out_of_order);
-      peer.counters_.add(Counter::fragments_missing, s.missing - o.missing);
-      peer.counters_.drop(DropReason::fragment_duplicate, s.duplicate - o.duplicate);
-      peer.counters_.drop(DropReason::fragment_inconsistent, s.inconsistent - o.inconsistent);
-      peer.counters_.drop(DropReason::reassembly_timeout, s.timed_out - o.timed_out);
-      peer.counters_.drop(DropReason::reassembly_evicted, s.evicted - o.evicted);
-      o = s;
+      sync_reassembly_counters(peer);
       if (res.status == Reassembler::Status::duplicate) r.drop = DropReason::fragment_duplicate;
       if (res.status == Reassembler::Status::inconsistent) r.drop = DropReason::fragment_inconsistent;
       if (res.status != Reassembler::Status::complete) return r;
@@ -545,6 +546,21 @@ RxResult Device::on_data(RxContext& context, MutableBytes d, const Endpoint& fro
   peer.counters_.add(Counter::rx_bytes, r.frame.size);
   mark_since(peer.unreplied_since_, now);
   return r;
+}
+
+// Folds the reassembler's statistics (plain integers, RX thread) into the
+// peer's lock-free counters that any thread may read.
+void Device::sync_reassembly_counters(Peer& peer) {
+  const ReassemblyStats& s = peer.reassembler_.stats();
+  ReassemblyStats& o = peer.rx_synced_stats_;
+  peer.counters_.add(Counter::reassembled, s.reassembled - o.reassembled);
+  peer.counters_.add(Counter::fragments_out_of_order, s.out_of_order - o.out_of_order);
+  peer.counters_.add(Counter::fragments_missing, s.missing - o.missing);
+  peer.counters_.drop(DropReason::fragment_duplicate, s.duplicate - o.duplicate);
+  peer.counters_.drop(DropReason::fragment_inconsistent, s.inconsistent - o.inconsistent);
+  peer.counters_.drop(DropReason::reassembly_timeout, s.timed_out - o.timed_out);
+  peer.counters_.drop(DropReason::reassembly_evicted, s.evicted - o.evicted);
+  o = s;
 }
 
 // ---------------------------------------------------------------- TX
@@ -607,7 +623,8 @@ TxResult Device::send_frame(Peer& peer, ConstBytes frame, TimePoint now, Datagra
   clear_since(peer.unreplied_since_);
   mark_since(peer.unanswered_since_, now);
   // Time/volume based rekey (at most one request per second from this path).
-  bool old = s->sent_messages() >= kRekeyAfterMessages || (s->initiator() && now - s->created() >= kRekeyAfterTime);
+  bool old =
+      s->sent_messages() >= kRekeyAfterMessages || (s->initiator() && now - s->created() >= config_.rekey_after_time);
   if (old && now - peer.tx_last_rekey_request_ >= kHandshakeRetryInitial) {
     peer.tx_last_rekey_request_ = now;
     peer.wants_handshake_.store(true, std::memory_order_relaxed);

@@ -122,6 +122,8 @@ def main():
     print("%-18s %6s %8s %8s %8s %8s %10s %8s" % ("case", "n", "p50", "p90", "p99", "max", "frames", "kdrops"))
     for row in rows:
         print("%-18s %6d %8.2f %8.2f %8.2f %8.2f %10s %8s" % row)
+    print("(ledger synchronous=FULL on %s; load average %.1f %.1f %.1f on %d CPUs)" % (
+        os.path.realpath("/tmp"), *os.getloadavg(), os.cpu_count()))
     worst_p99 = max(r[4] for r in rows)
     print("target p99 < 1000 ms: %s" % ("met" if worst_p99 < 1000 else "MISSED"))
     return 0 if worst_p99 < 1000 else 1

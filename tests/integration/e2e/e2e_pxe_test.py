@@ -11,6 +11,7 @@ veth and runs without the shim: then the node must stay at "no free leases".
 """
 import json
 import os
+import pwd
 import re
 import subprocess
 import sys
@@ -19,8 +20,8 @@ from netlab import Scenario, require_root, wait_until
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rocks_rig  # noqa: E402
-from rocks_rig import (BOOT_FILE, FRONTEND_IP, IPXE_SCRIPT, LOCAL_MAC, REMOTE_MAC, SITE, RocksRig,  # noqa: E402
-                       run_mission)
+from rocks_rig import (BOOT_FILE, FRONTEND_IP, IPXE_SCRIPT, LOCAL_MAC, REMOTE_MAC, SITE, SITE2,  # noqa: E402
+                       SITE2_MAC, RocksRig, run_mission)
 
 require_root()
 standin = os.environ.get("SEGBRIDGE_E2E_STANDIN") == "1"
@@ -42,11 +43,11 @@ sc = Scenario("e2e_pxe")
 rig = RocksRig(tunnel="veth-standin" if standin else "segbridged", shim=not standin, node=node,
                out=lambda m: print("  .. " + m, flush=True),
                on_stage=lambda s: print("  -> %-34s %6.2fs  %s" % (s.name, s.t - rig.t0, s.detail), flush=True),
-               tag="e2e")
+               tag="e2e", second_site=not standin)
 res = {}
 failed_early = None
 try:
-    res = run_mission(rig, negative_control=True, remote_timeout=100)
+    run_mission(rig, res, negative_control=True, remote_timeout=100)
 except Exception as e:  # every check below then reports what is missing
     failed_early = e
     print("scenario stopped: %s" % e, flush=True)
@@ -72,24 +73,34 @@ def check_tunnel():
     s = stage("tunnel up")
     if standin:
         return
-    for ns, sock in ((rig.fe, rig.hub_sock), (rig.gw, rig.spoke_sock)):
+    for ns, sock, peers in ((rig.fe, rig.hub_sock, {SITE, SITE2}), (rig.gw, rig.spoke_sock, {"frontend"}),
+                            (rig.gw2, rig.spoke2_sock, {"frontend"})):
         st = rig.status(ns, sock)
         need(st is not None, "segbridgectl status failed on %s" % ns.name)
-        need([p["state"] for p in st["peers"]] == ["established"], "peers not established: %s" % st["peers"])
-    # The spoke built the site's bridge with the node's port and its own tap.
-    ports = {l["ifname"] for l in rig.gw.link_json() if l.get("master") == "br0"}
-    need(ports == {rig.remote_port, "sb-frontend"}, "site1 br0 ports: %s" % ports)
+        need({p["name"] for p in st["peers"]} == peers, "%s peers: %s" % (ns.name, st["peers"]))
+        need(all(p["state"] == "established" for p in st["peers"]), "peers not established: %s" % st["peers"])
+    # Every segbridged dropped root after set-up (user = "nobody").
+    for key in ("segbridged-hub", "segbridged-spoke", "segbridged-spoke2"):
+        with open("/proc/%d/status" % rig.procs[key].pid) as f:
+            uids = [line.split()[1:] for line in f if line.startswith("Uid:")][0]
+        need(set(uids) == {str(pwd.getpwnam("nobody").pw_uid)}, "%s uids %s" % (key, uids))
+    # Each spoke built its site's bridge with the node's port and its own tap.
+    for ns, port in ((rig.gw, rig.remote_port), (rig.gw2, "node0")):
+        ports = {l["ifname"] for l in ns.link_json() if l.get("master") == "br0"}
+        need(ports == {port, "sb-frontend"}, "%s br0 ports: %s" % (ns.name, ports))
     ports = {l["ifname"] for l in rig.fe.link_json() if l.get("master") == "br0"}
-    need(ports == {"eth0", "sb-" + SITE}, "frontend br0 ports: %s" % ports)
+    need(ports == {"eth0", "sb-" + SITE, "sb-" + SITE2}, "frontend br0 ports: %s" % ports)
     hub = rig.status(rig.fe, rig.hub_sock)
-    need(hub["role"] == "hub" and hub["peers"][0]["name"] == SITE, "hub status: %s" % hub)
-    need(hub["peers"][0]["tap"] == "sb-" + SITE, "hub tap: %s" % hub["peers"][0])
+    need(hub["role"] == "hub", "hub status: %s" % hub)
+    need({p["name"]: p["tap"] for p in hub["peers"]} == {SITE: "sb-" + SITE, SITE2: "sb-" + SITE2},
+         "hub taps: %s" % hub["peers"])
     print("     %s" % s.detail)
 
 
 def check_negative_control():
     stage("control: no shim -> no free leases")
-    need(res.get("control_exit", 0) != 0, "the control DHCP client got a lease before anything registered it")
+    need("control_exit" in res, "the control DHCP client did not run")
+    need(res["control_exit"] != 0, "the control DHCP client got a lease before anything registered it")
     need(res.get("control_no_free_leases", 0) >= 1, "dhcpd logged no 'no free leases' for the control node")
     need(not res.get("control_registered"), "the control node was registered without the shim")
 
@@ -160,24 +171,38 @@ def check_local_node():
         need(rig.local_name in f.read(), "kickstart not generated for %s" % rig.local_name)
 
 
+def check_site2():
+    stage("site2 node registered")
+    stage("site2 node kickstart fetched")
+    with open(rig.p("run/lease-site2")) as f:
+        lease = dict(line.strip().split("=", 1) for line in f if "=" in line)
+    need(lease.get("ip") == rig.site2_ip and lease.get("siaddr") == FRONTEND_IP, "site2 lease %s" % lease)
+    with open(rig.p("run/site2-kernel"), "rb") as f:
+        need(f.read() == rocks_rig.kernel_bytes(), "the kernel fetched by site2 differs")
+    hub = {p["name"]: p for p in rig.status(rig.fe, rig.hub_sock)["peers"]}
+    need(SITE2_MAC in [m.lower() for m in hub[SITE2].get("macs", [])], "hub site2 macs: %s" % hub[SITE2])
+    need(SITE2_MAC not in [m.lower() for m in hub[SITE].get("macs", [])], "site2's MAC learned behind site1")
+
+
 def check_registered_once():
     regs = rig.registrations()
     need(regs.get(REMOTE_MAC) is not None and len(regs[REMOTE_MAC]) == 1, "remote registrations: %s" % regs)
     need(regs.get(LOCAL_MAC) is not None and len(regs[LOCAL_MAC]) == 1, "local registrations: %s" % regs)
-    need(set(regs) == {REMOTE_MAC, LOCAL_MAC}, "unexpected registrations: %s" % regs)
+    need(regs.get(SITE2_MAC) is not None and len(regs[SITE2_MAC]) == 1, "site2 registrations: %s" % regs)
+    need(set(regs) == {REMOTE_MAC, LOCAL_MAC, SITE2_MAC}, "unexpected registrations: %s" % regs)
     rows = [r for r in rig.db_interfaces() if r[0] != rocks_rig.FRONTEND_NAME]
     macs = sorted(r[3] for r in rows)
-    need(macs == sorted([REMOTE_MAC, LOCAL_MAC]), "cluster DB interfaces: %s" % rows)
+    need(macs == sorted([REMOTE_MAC, LOCAL_MAC, SITE2_MAC]), "cluster DB interfaces: %s" % rows)
     # The shim announced through syslog, more than once is allowed (retries);
     # insert-ethers' "MAC already known" rule keeps it one host.
     out = subprocess.run([sys.executable, os.path.join(rocks_rig.HERE, "rocks_standin.py"), "--db", rig.db_path,
                           "list", "host", "interface"], capture_output=True, text=True, check=True).stdout
-    for mac in (REMOTE_MAC, LOCAL_MAC):
+    for mac in (REMOTE_MAC, LOCAL_MAC, SITE2_MAC):
         need(out.count(mac) == 1, "`rocks list host interface` shows %s %d times:\n%s" % (mac, out.count(mac), out))
     with open(rig.p("etc/dhcpd.conf")) as f:
         conf = f.read()
     need("range" not in conf, "dhcpd.conf grew a range")
-    for mac, ip in ((REMOTE_MAC, rig.remote_ip), (LOCAL_MAC, rig.local_ip)):
+    for mac, ip in ((REMOTE_MAC, rig.remote_ip), (LOCAL_MAC, rig.local_ip), (SITE2_MAC, rig.site2_ip)):
         need(re.search(r"hardware ethernet %s;\s*option host-name \"[^\"]+\";\s*fixed-address %s;" %
                        (re.escape(mac), re.escape(ip)), conf), "no host block for %s/%s:\n%s" % (mac, ip, conf))
 
@@ -202,22 +227,26 @@ def ledger_by_mac():
 def check_ledger():
     # registered_check (the `rocks list host interface` stand-in, every 1 s)
     # closes the loop: both MACs must reach "registered".
-    wait_until(lambda: all(e["state"] == "registered" for e in ledger_entries()
-                           if e["mac"].lower() in (REMOTE_MAC, LOCAL_MAC)) and len(ledger_by_mac()) >= 2,
-               15, interval=0.25, what="the shim to see both nodes registered")
+    macs = (REMOTE_MAC, LOCAL_MAC, SITE2_MAC)
+    wait_until(lambda: all(e["state"] == "registered" for e in ledger_entries() if e["mac"].lower() in macs)
+               and all(m in ledger_by_mac() for m in macs),
+               15, interval=0.25, what="the shim to see all three nodes registered")
     by_mac = ledger_by_mac()
     need(len(by_mac.get(REMOTE_MAC, [])) == 1, "ledger rows for the remote node: %s" % by_mac.get(REMOTE_MAC))
     need(len(by_mac.get(LOCAL_MAC, [])) == 1, "ledger rows for the local node: %s" % by_mac.get(LOCAL_MAC))
     need(by_mac[REMOTE_MAC][0]["site"] == SITE, "remote node ledger site: %s" % by_mac[REMOTE_MAC][0])
     need(by_mac[LOCAL_MAC][0]["site"] == "local", "local node ledger site: %s" % by_mac[LOCAL_MAC][0])
-    need(by_mac[REMOTE_MAC][0]["port"] == "sb-" + SITE and by_mac[LOCAL_MAC][0]["port"] == "eth0",
-         "ledger ports: %s %s" % (by_mac[REMOTE_MAC][0]["port"], by_mac[LOCAL_MAC][0]["port"]))
-    for mac in (REMOTE_MAC, LOCAL_MAC):
+    need(len(by_mac.get(SITE2_MAC, [])) == 1 and by_mac[SITE2_MAC][0]["site"] == SITE2,
+         "site2 node ledger: %s" % by_mac.get(SITE2_MAC))
+    need(by_mac[REMOTE_MAC][0]["port"] == "sb-" + SITE and by_mac[LOCAL_MAC][0]["port"] == "eth0"
+         and by_mac[SITE2_MAC][0]["port"] == "sb-" + SITE2,
+         "ledger ports: %s" % {m: e[0]["port"] for m, e in by_mac.items()})
+    for mac in macs:
         need(by_mac[mac][0]["state"] == "registered", "ledger state for %s: %s" % (mac, by_mac[mac][0]))
 
 
 def check_tunnel_counters():
-    peer = rig.status(rig.fe, rig.hub_sock)["peers"][0]
+    peer = [p for p in rig.status(rig.fe, rig.hub_sock)["peers"] if p["name"] == SITE][0]
     need(peer["rx_frames"] > 0 and peer["tx_frames"] > 0, "hub peer counters: %s" % peer)
     # The kernel's 1478-byte TFTP frames do not fit one datagram on a 1500-byte
     # path: the hub fragments them, the spoke reassembles them.
@@ -236,7 +265,7 @@ def check_lock_file():
     need(not os.path.exists(rig.lock_file), "lock file left behind after insert-ethers stopped")
 
 
-sc.check("tunnel up (segbridged hub + spoke established)" if not standin else "tunnel up (STAND-IN veth)",
+sc.check("tunnel up (segbridged hub + two spokes established)" if not standin else "tunnel up (STAND-IN veth)",
          check_tunnel)
 sc.check("negative control: without the shim a node only gets 'no free leases'", check_negative_control)
 sc.check("remote node stages happen in order", check_remote_stages)
@@ -244,8 +273,9 @@ if not standin:
     sc.check("first DISCOVER -> OFFER inside iPXE's window", check_discover_to_offer)
     sc.check("remote node: DHCPACK, TFTP RRQ, kickstart.cgi 200 from its IP", check_remote_boot_artifacts)
     sc.check("local node: lease, TFTP boot file, kickstart", check_local_node)
-    sc.check("insert-ethers registered remote and local node exactly once", check_registered_once)
-    sc.check("shim ledger: remote node under its site, local node as local", check_ledger)
+    sc.check("second site: its node registered, leased, booted through the same hub", check_site2)
+    sc.check("insert-ethers registered every node exactly once", check_registered_once)
+    sc.check("shim ledger: remote nodes under their sites, local node as local", check_ledger)
     sc.check("segbridgectl status: tunnel traffic, in-tunnel fragments, the node's MAC", check_tunnel_counters)
 sc.check("insert-ethers lock file held while running, removed on exit", check_lock_file)
 

@@ -16,7 +16,9 @@ ISC dhcpd on br0 with a Rocks-generated dhcpd.conf (no range) and a private
 /dev/log (unshare --mount), in.tftpd, an HTTP server for
 /install/sbin/kickstart.cgi with an Apache access log, the insert-ethers
 stand-in and `rocks list host interface` stand-in (this directory), and the
-insert-ethers-shim. The remote site runs segbridged as a spoke.
+insert-ethers-shim. The remote site runs segbridged as a spoke. With
+second_site=True (the test) a second spoke (site2, own WAN link 192.0.2.4/30)
+serves a DHCP-client node, to prove per-site attribution.
 """
 
 import hashlib
@@ -47,6 +49,11 @@ FRONTEND_NAME = "frontend"
 PRIVATE_DEVICE = "eth0"  # the frontend's private NIC as Rocks' DB knows it
 BOOT_FILE = "segbridge-e2e.ipxe"  # what dhcpd hands out as `filename` (pxelinux.0 on Rocks)
 REMOTE_MAC = "52:54:00:5b:01:01"
+# Optional second site (the test's multi-site check): a DHCP-client node.
+SITE2 = "site2"
+SITE2_MAC = "52:54:00:5b:02:01"
+WAN_HUB2 = "192.0.2.5"  # the frontend's second WAN link, 192.0.2.4/30
+WAN_SPOKE2 = "192.0.2.6"
 LOCAL_MAC = "52:54:00:10:00:01"
 FRONTEND_MAC = "52:54:00:fe:00:01"
 PXE_VENDOR_CLASS = "PXEClient:Arch:00000:UNDI:002001"  # what a BIOS PXE ROM sends as option 60
@@ -219,7 +226,10 @@ class Watch(threading.Thread):
 
     def wait(self, key, pattern, timeout, what=None, alive=None):
         """(t, line, match) of the first line matching; raises RigError on timeout
-        or as soon as `alive()` (e.g. a process check) turns false."""
+        or as soon as `alive` (a netlab Process this depends on) has exited."""
+        proc_name = getattr(alive, "name", None)
+        if alive is not None and hasattr(alive, "alive"):
+            alive = alive.alive
         deadline = time.monotonic() + timeout
         while True:
             hit = self.first(key, pattern)
@@ -230,7 +240,7 @@ class Watch(threading.Thread):
                 hit = self.first(key, pattern)
                 if hit:
                     return hit
-                raise RigError("%s: gave up, a process it depends on exited" % (what or pattern))
+                raise RigError("%s: gave up, %s exited" % (what or pattern, proc_name or "a process it depends on"))
             if time.monotonic() > deadline:
                 raise RigError("timed out after %.0fs waiting for %s" % (timeout, what or pattern))
             time.sleep(0.05)
@@ -275,8 +285,10 @@ class RocksRig:
     """Builds and drives the whole scenario. `tunnel` is "segbridged" or
     "veth-standin"; `shim` True/False; `node` "qemu" or "client" (fallback)."""
 
-    def __init__(self, tunnel="segbridged", shim=True, node="qemu", out=None, on_stage=None, tag="e2e"):
+    def __init__(self, tunnel="segbridged", shim=True, node="qemu", out=None, on_stage=None, tag="e2e",
+                 second_site=False):
         self.tunnel = tunnel
+        self.second_site = second_site and tunnel == "segbridged"
         self.use_shim = shim
         self.node_kind = node
         self.out = out or (lambda msg: None)
@@ -361,6 +373,17 @@ class RocksRig:
             self.lab.veth(self.gw, self.remote_port, self.rn, "eth0")
             self.rn.run("ip link set eth0 down && ip link set eth0 address %s && ip link set eth0 up" % REMOTE_MAC)
         ln.run("ip link set eth0 down && ip link set eth0 address %s && ip link set eth0 up" % LOCAL_MAC)
+        if self.second_site:
+            # A second site on its own WAN link (/30 inside 192.0.2.0/24); it
+            # reaches the hub's 192.0.2.1 through its default route.
+            self.gw2 = lab.netns("gw2")
+            self.rn2 = lab.netns("rn2")
+            lab.veth(fe, "wan1", self.gw2, "wan0", mtu=1500)
+            fe.run("ip addr add %s/30 dev wan1" % WAN_HUB2)
+            self.gw2.run("ip addr add %s/30 dev wan0 && ip route add default via %s" % (WAN_SPOKE2, WAN_HUB2))
+            lab.veth(self.gw2, "node0", self.rn2, "eth0")
+            self.rn2.run("ip link set eth0 down && ip link set eth0 address %s && ip link set eth0 up" % SITE2_MAC)
+            wait_until(lambda: self.gw2.ok("ping -c1 -W1 %s" % WAN_HUB), 10, what="site2 WAN reachable")
         wait_until(lambda: fe.ok("ping -c1 -W1 %s" % WAN_SPOKE), 10, what="WAN reachable")
         self.out("namespaces: frontend %s (br0 %s/16 = eth0 + tunnel taps, wan0 %s), "
                  "%s gateway %s (br0), local node %s" % (fe.name, FRONTEND_IP, WAN_HUB, SITE, gw.name, ln.name))
@@ -423,7 +446,7 @@ class RocksRig:
              "--filename", BOOT_FILE, "--syslog-socket", self.sock], name="insert-ethers")
         self.watch.add("insert-ethers", self.procs["insert-ethers"].log_path)
         self.watch.wait("insert-ethers", r"insert-ethers: listening", 10, "insert-ethers stand-in to start",
-                        alive=self.procs["insert-ethers"].alive)
+                        alive=self.procs["insert-ethers"])
         self.out("frontend services: rsyslogd, dhcpd on br0 (Rocks dhcpd.conf, no range), in.tftpd, "
                  "kickstart.cgi httpd, insert-ethers stand-in (lock %s)" % self.lock_file)
 
@@ -446,28 +469,38 @@ class RocksRig:
             return
         ctl = netlab.binary("daemon/segbridgectl")
         daemon = netlab.binary("daemon/segbridged")
-        psk = subprocess.run([daemon, "genkey"], capture_output=True, text=True, check=True).stdout.strip()
-        self._write("etc/psk", psk + "\n", 0o600)
+        sites = [SITE] + ([SITE2] if self.second_site else [])
+        keys = {name: self._keypair(daemon, name) for name in ["frontend"] + sites}
+        endpoint = "%s:%d" % (WAN_HUB, TUNNEL_PORT)
         self.hub_sock = self.p("run/segbridged-hub.sock")
         self.spoke_sock = self.p("run/segbridged-spoke.sock")
-        self._write("etc/segbridged-hub.conf", HUB_CONF.format(
-            listen="%s:%d" % (WAN_HUB, TUNNEL_PORT), sock=self.hub_sock, psk=self.p("etc/psk"), site=SITE))
-        self._write("etc/segbridged-spoke.conf", SPOKE_CONF.format(
-            site=SITE, sock=self.spoke_sock, psk=self.p("etc/psk"), endpoint="%s:%d" % (WAN_HUB, TUNNEL_PORT),
-            port=self.remote_port))
-        for conf in ("etc/segbridged-hub.conf", "etc/segbridged-spoke.conf"):
+        self.spoke2_sock = self.p("run/segbridged-spoke2.sock")
+        hub_conf = HUB_CONF.format(listen=endpoint, sock=self.hub_sock, key=keys["frontend"][0])
+        spokes = []
+        for site, ns, sock, port, n in ((SITE, self.gw, self.spoke_sock, self.remote_port, ""),
+                                        (SITE2, getattr(self, "gw2", None), self.spoke2_sock, "node0", "2")):
+            if site not in sites:
+                continue
+            hub_conf += HUB_PEER.format(site=site, pub=keys[site][1])
+            conf = "etc/segbridged-spoke%s.conf" % n
+            self._write(conf, SPOKE_CONF.format(site=site, sock=sock, key=keys[site][0], endpoint=endpoint,
+                                                pub=keys["frontend"][1], port=port))
+            spokes.append((ns, sock, "segbridged-spoke%s" % n, conf))
+        self._write("etc/segbridged-hub.conf", hub_conf)
+        for conf in ["etc/segbridged-hub.conf"] + [sp[3] for sp in spokes]:
             r = subprocess.run([daemon, "--check", "-c", self.p(conf)], capture_output=True, text=True)
             if r.returncode != 0:
                 raise RigError("segbridged --check %s:\n%s%s" % (conf, r.stdout, r.stderr))
+            if "noise-ik" not in r.stdout:
+                raise RigError("segbridged --check %s does not report Noise IK: %s" % (conf, r.stdout.strip()))
         self.procs["segbridged-hub"] = self.fe.spawn([daemon, "-c", self.p("etc/segbridged-hub.conf")],
                                                      name="segbridged-hub")
-        self.procs["segbridged-spoke"] = self.gw.spawn([daemon, "-c", self.p("etc/segbridged-spoke.conf")],
-                                                       name="segbridged-spoke")
+        for ns, _sock, key, conf in spokes:
+            self.procs[key] = ns.spawn([daemon, "-c", self.p(conf)], name=key)
         self.ctl = ctl
 
         def established():
-            for ns, sock, key in ((self.fe, self.hub_sock, "segbridged-hub"),
-                                  (self.gw, self.spoke_sock, "segbridged-spoke")):
+            for ns, sock, key in [(self.fe, self.hub_sock, "segbridged-hub")] + [sp[:3] for sp in spokes]:
                 if not self.procs[key].alive():
                     raise RigError("%s exited:\n%s" % (key, self.procs[key].log()[-2000:]))
                 st = self.status(ns, sock)
@@ -476,8 +509,16 @@ class RocksRig:
             return True
 
         wait_until(established, 30, interval=0.1, what="segbridged hub and spoke established")
-        self.mark("tunnel up", detail="segbridged hub %s <-> spoke %s established (%.2fs)" % (
-            WAN_HUB, WAN_SPOKE, time.monotonic() - t))
+        self.mark("tunnel up", detail="segbridged (Noise IK) hub %s <-> spoke %s%s established (%.2fs)" % (
+            WAN_HUB, WAN_SPOKE, " and %s" % WAN_SPOKE2 if self.second_site else "", time.monotonic() - t))
+
+    def _keypair(self, daemon, name):
+        """(private key file, public key) made with `segbridged genkey | pubkey`."""
+        os.makedirs(self.p("etc/keys"), mode=0o700, exist_ok=True)
+        priv = subprocess.run([daemon, "genkey"], capture_output=True, text=True, check=True).stdout
+        path = self._write("etc/keys/%s.key" % name, priv, 0o600)
+        pub = subprocess.run([daemon, "pubkey"], input=priv, capture_output=True, text=True, check=True).stdout
+        return path, pub.strip()
 
     def status(self, ns, sock, text=False):
         argv = [self.ctl, "-s", sock, "status"] + ([] if text else ["--json"])
@@ -500,7 +541,7 @@ class RocksRig:
         self.procs["shim"] = self.fe.spawn([shim, "-c", self.shim_conf], name="insert-ethers-shim")
         self.watch.add("shim", self.procs["shim"].log_path)
         self.watch.wait("shim", r"capturing DHCP requests on br0", 10, "insert-ethers-shim to capture on br0",
-                        alive=self.procs["shim"].alive)
+                        alive=self.procs["shim"])
         topo = self.watch.first("shim", r"topology on br0: (.*)")
         self.out("insert-ethers-shim capturing on br0, announcing via syslog %s; %s" % (
             self.sock, topo[2].group(1) if topo else "(no topology line)"))
@@ -513,7 +554,6 @@ class RocksRig:
     def boot_remote_node(self, timeout=120):
         """Start the remote compute node; returns at once (watch the stages)."""
         if self.node_kind == "qemu":
-            qemu_log = self.p("var/log/qemu-console.log")
             self.procs["qemu"] = self.gw.spawn(
                 ["timeout", "--kill-after=5", str(timeout), "qemu-system-x86_64", "-machine", "accel=tcg",
                  "-m", "96", "-smp", "1", "-nographic", "-no-reboot", "-boot", "n",
@@ -528,7 +568,6 @@ class RocksRig:
             self.watch.add("node", self.procs["remote-client"].log_path)
             self.out("remote node: FALLBACK (no qemu/iPXE here): udhcpc + TFTP + HTTP fetch in namespace %s"
                      % self.rn.name)
-        self.node_started = time.monotonic()
 
     def client_boot(self, ns, label, tries=20, timeout=60):
         """A real DHCP client (busybox udhcpc, sending the PXE vendor class and
@@ -551,7 +590,7 @@ class RocksRig:
     def follow_remote(self, mac=REMOTE_MAC, timeout=100):
         """Waits for each stage of the remote node's path and records when it
         was observed. Raises RigError naming the stage that did not happen."""
-        alive = self.procs.get("qemu", self.procs.get("remote-client")).alive
+        alive = self.procs.get("qemu", self.procs.get("remote-client"))
         deadline = time.monotonic() + timeout
 
         def left():
@@ -585,8 +624,8 @@ class RocksRig:
         t, line, _ = self.watch.wait("syslog", r"dhcpd(\[\d+\])?: DHCPACK on %s to %s" % (ipx, macrx), left(),
                                      "DHCPACK to the remote node", alive)
         self.mark("ACK", t, line.split(" ", 1)[1])
-        t, line, _ = self.watch.wait("syslog", r"in\.tftpd\[\d+\]: RRQ from %s filename (\S+)" % ipx, left(),
-                                     "the boot file fetched over TFTP", alive)
+        t, line, _ = self.watch.wait("syslog", r"in\.tftpd\[\d+\]: RRQ from %s filename %s" % (
+            ipx, re.escape(BOOT_FILE)), left(), "the boot file fetched over TFTP", alive)
         detail = line.split(" ", 1)[1]
         ack = self.stage("ACK")
         if self.node_kind == "qemu" and ack and t - ack.t > 5:
@@ -642,23 +681,29 @@ def _rfc3339(s):
     return datetime.fromisoformat(s).timestamp()
 
 
+# Noise IK (the recommended mode, docs/segbridged.conf.md): every site has its
+# own X25519 key pair and knows only its peers' public keys.
 HUB_CONF = """# segbridged on the frontend: the hub every site connects to.
 [daemon]
 name = "frontend"
 role = "hub"
 listen = "{listen}"
 bridge = "br0"
-create_bridge = false
+create_bridge = false               # the frontend's br0 (eth0 in it) already exists
 control_socket = "{sock}"
 path_mtu = 1500
-psk_file = "{psk}"
+private_key_file = "{key}"
+user = "nobody"                     # drop root after start-up (keeps CAP_NET_ADMIN)
 log_level = "info"
-
-[[peer]]
-name = "{site}"
 """
 
-SPOKE_CONF = """# segbridged on the remote site's gateway: a spoke of the frontend. It creates
+HUB_PEER = """
+[[peer]]
+name = "{site}"                     # tap sb-{site}
+public_key = "{pub}"
+"""
+
+SPOKE_CONF = """# segbridged on a remote site's gateway: a spoke of the frontend. It creates
 # the site's br0 (PXE-safe) with the compute node's port in it.
 [daemon]
 name = "{site}"
@@ -669,12 +714,14 @@ remove_bridge_on_exit = true
 bridge_ports = ["{port}"]
 control_socket = "{sock}"
 path_mtu = 1500
-psk_file = "{psk}"
+private_key_file = "{key}"
+user = "nobody"
 log_level = "info"
 
 [[peer]]
-name = "frontend"
+name = "frontend"                   # tap sb-frontend
 endpoint = "{endpoint}"
+public_key = "{pub}"
 keepalive = 5
 """
 
@@ -705,11 +752,12 @@ exit 0
 """
 
 
-def run_mission(rig, negative_control=True, remote_timeout=100):
+def run_mission(rig, res=None, negative_control=True, remote_timeout=100):
     """The whole scenario, in order; stages are recorded on `rig` as they are
-    observed. Returns a dict of what happened for the caller to print or
-    assert. Raises RigError at the first stage that does not happen."""
-    res = {}
+    observed and results in `res` (a dict, also returned) for the caller to
+    print or assert. Raises RigError at the first stage that does not happen;
+    `res` then keeps what was measured so far."""
+    res = {} if res is None else res
     rig.build()
     rig.start_frontend()
     rig.start_tunnel()
@@ -733,6 +781,12 @@ def run_mission(rig, negative_control=True, remote_timeout=100):
     rig.follow_remote(timeout=remote_timeout)
     res["discover_to_offer"] = rig.discover_to_offer(REMOTE_MAC)
     if "qemu" in rig.procs:
+        # The access log can be ahead of iPXE's own (serial) report; let the
+        # emulated node finish its line before switching it off.
+        try:
+            rig.watch.wait("node", r"segbridge-e2e: KICKSTART", 20, "iPXE to report the kickstart", rig.procs["qemu"])
+        except RigError as e:
+            res["node_console_error"] = str(e)
         res["node_console"] = rig.procs["qemu"].log()
         rig.procs["qemu"].stop(timeout=5)
 
@@ -742,14 +796,23 @@ def run_mission(rig, negative_control=True, remote_timeout=100):
         p = rig.client_boot(rig.ln, "local", tries=20, timeout=60)
         rig.watch.add("local", p.log_path)
         t, _l, m = rig.watch.wait("insert-ethers", r"added (\S+) mac %s ip (\S+)" % re.escape(LOCAL_MAC), 40,
-                                  "insert-ethers to register the local node", p.alive)
+                                  "insert-ethers to register the local node", p)
         rig.local_name, rig.local_ip = m.group(1), m.group(2)
         rig.mark("local node registered", t, "%s = %s" % (rig.local_name, rig.local_ip))
-        t, line, _ = rig.watch.wait("local", r"^lease ", 30, "the local node's lease", p.alive)
+        t, line, _ = rig.watch.wait("local", r"^lease ", 30, "the local node's lease", p)
         rig.mark("local node lease", t, line)
-        t, line, _ = rig.watch.wait("local", r"^client done", 30, "the local node's TFTP + kickstart fetch",
-                                    p.alive)
+        t, line, _ = rig.watch.wait("local", r"^client done", 30, "the local node's TFTP + kickstart fetch", p)
         rig.mark("local node kickstart fetched", t, "TFTP %s + %s (1 MiB) + HTTP kickstart.cgi 200" % (
             BOOT_FILE, KERNEL_FILE))
         res["local_discover_to_offer"] = rig.discover_to_offer(LOCAL_MAC, since=local_start)
+
+    if rig.use_shim and rig.second_site:
+        p = rig.client_boot(rig.rn2, "site2", tries=20, timeout=60)
+        rig.watch.add("site2", p.log_path)
+        t, _l, m = rig.watch.wait("insert-ethers", r"added (\S+) mac %s ip (\S+)" % re.escape(SITE2_MAC), 40,
+                                  "insert-ethers to register the site2 node", p)
+        rig.site2_name, rig.site2_ip = m.group(1), m.group(2)
+        rig.mark("site2 node registered", t, "%s = %s" % (rig.site2_name, rig.site2_ip))
+        t, line, _ = rig.watch.wait("site2", r"^client done", 40, "the site2 node's lease + TFTP + kickstart", p)
+        rig.mark("site2 node kickstart fetched", t, "lease, TFTP %s + %s, kickstart 200" % (BOOT_FILE, KERNEL_FILE))
     return res

@@ -130,8 +130,15 @@ with Lab("shim") as lab:
         assert r.returncode == 0 and '"frames_accepted"' in r.stdout, r.stdout
         r = rig.shim_cli("show", "nonsense")
         assert r.returncode == 2, r
+        # What rocks-plugin's insert-ethers plugin calls once Rocks added the node.
+        r = rig.shim_cli("registered", "52:54:00:99:99:98", "--host", "compute-0-9")
+        assert r.returncode == 0, r.stderr
+        e = rig.entry("52:54:00:99:99:98")
+        assert e["state"] == "registered" and e["registered_host"] == "compute-0-9", e
+        r = rig.shim_cli("registered", "52:54:00:99:99:97")  # never seen: nothing to do
+        assert r.returncode == 0 and "not in the ledger" in r.stdout, r
 
-    sc.check("CLI show/announce/list/stats", cli)
+    sc.check("CLI show/announce/list/stats/registered", cli)
 
     gen = os.path.join(rig.lab_source, "tests", "bench", "shim", "dhcpgen.py")
 

@@ -261,3 +261,18 @@ TEST(DaemonConfig, UserAndGroupAndOffload) {
   ASSERT_TRUE(d) << e3.joined();
   EXPECT_TRUE(d->tap_offload);
 }
+
+TEST(DaemonConfig, TapOffloadSwitch) {
+  Errors errors;
+  auto on = load_config_string("[daemon]\nname = \"h\"\nlisten = \"0.0.0.0:1\"\npsk_file = \"/k\"\n", "h.conf", errors);
+  ASSERT_TRUE(on) << errors.joined();
+  EXPECT_TRUE(on->tap_offload);
+  auto off = load_config_string(
+      "[daemon]\nname = \"h\"\nlisten = \"0.0.0.0:1\"\npsk_file = \"/k\"\ntap_offload = false\n", "h.conf", errors);
+  ASSERT_TRUE(off) << errors.joined();
+  EXPECT_FALSE(off->tap_offload);
+  Errors e2;
+  EXPECT_FALSE(load_config_string(
+      "[daemon]\nname = \"h\"\nlisten = \"0.0.0.0:1\"\npsk_file = \"/k\"\ntap_offload = \"yes\"\n", "h.conf", e2));
+  EXPECT_TRUE(any_contains(e2, "h.conf:5:")) << e2.joined();
+}

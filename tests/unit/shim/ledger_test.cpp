@@ -121,10 +121,13 @@ TEST(Ledger, LifecycleDiscoveredAnnouncedRegistered) {
   EXPECT_EQ(e->last_announce_ms, 7000);
   EXPECT_TRUE(e->pending());
 
-  l.mark_registered(mac(1), 8000);
+  l.mark_registered(mac(1), 8000, "compute-0-0");
   e = l.find(mac(1));
   EXPECT_EQ(e->state, MacState::registered);
   EXPECT_EQ(e->registered_ms, 8000);
+  EXPECT_EQ(e->registered_host, "compute-0-0");
+  l.mark_registered(mac(1), 8500);  // the registered check does not know the host: keep it
+  EXPECT_EQ(l.find(mac(1))->registered_host, "compute-0-0");
   EXPECT_EQ(l.pending_count(), 0);
   // A late announcement does not drag a registered MAC back.
   l.mark_announced(mac(1), 9000);
@@ -194,7 +197,7 @@ TEST(LedgerMigration, V1DatabaseIsUpgradedKeepingRows) {
            "INSERT INTO macs VALUES ('52:54:00:00:00:02', 11, 21, 1, 'eth1', 'local', 'discovered');"
            "PRAGMA user_version=1;");
   Ledger l(path);
-  EXPECT_EQ(l.schema_version(), 2);
+  EXPECT_EQ(l.schema_version(), Ledger::kSchemaVersion);
   auto a = l.find(mac(1));
   ASSERT_TRUE(a);
   EXPECT_EQ(a->state, MacState::announced);
@@ -208,7 +211,38 @@ TEST(LedgerMigration, V1DatabaseIsUpgradedKeepingRows) {
   // And the new columns work.
   l.mark_announced(mac(2), 99);
   EXPECT_EQ(l.find(mac(2))->announce_count, 1);
+  l.mark_registered(mac(2), 100, "compute-0-1");
+  EXPECT_EQ(l.find(mac(2))->registered_host, "compute-0-1");
   l.save_counters({{"x", 1}}, 1);
+  EXPECT_EQ(integrity(path), "ok");
+}
+
+// A v2 database (the second release) gains registered_host.
+TEST(LedgerMigration, V2DatabaseIsUpgraded) {
+  TempDir d;
+  const std::string path = d.file("v2.db");
+  raw_exec(path,
+           "CREATE TABLE macs (mac TEXT PRIMARY KEY NOT NULL, first_seen INTEGER NOT NULL, "
+           "last_seen INTEGER NOT NULL, seen_count INTEGER NOT NULL DEFAULT 1, port TEXT NOT NULL DEFAULT '', "
+           "site TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT 'discovered', "
+           "vendor_class TEXT NOT NULL DEFAULT '', arch TEXT NOT NULL DEFAULT '', uuid TEXT NOT NULL DEFAULT '', "
+           "hostname TEXT NOT NULL DEFAULT '', ignore_reason TEXT NOT NULL DEFAULT '', "
+           "announce_count INTEGER NOT NULL DEFAULT 0, last_announce INTEGER NOT NULL DEFAULT 0, "
+           "registered_at INTEGER NOT NULL DEFAULT 0);"
+           "CREATE INDEX macs_state ON macs(state);"
+           "CREATE TABLE counters (name TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL, updated INTEGER NOT NULL);"
+           "INSERT INTO macs (mac, first_seen, last_seen, state, site, announce_count, registered_at) "
+           "VALUES ('52:54:00:00:00:03', 1, 2, 'registered', 'siteB', 4, 3);"
+           "INSERT INTO counters VALUES ('frames_accepted', 7, 1);"
+           "PRAGMA user_version=2;");
+  Ledger l(path);
+  EXPECT_EQ(l.schema_version(), 3);
+  auto e = l.find(mac(3));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->state, MacState::registered);
+  EXPECT_EQ(e->announce_count, 4);
+  EXPECT_EQ(e->registered_host, "");
+  EXPECT_EQ(l.counters()["frames_accepted"], 7u);
   EXPECT_EQ(integrity(path), "ok");
 }
 

@@ -469,6 +469,18 @@ TEST_F(DeviceTest, RoamingOnlyAfterAuthentication) {
   EXPECT_EQ(hub.peer->endpoint(), roamed);
   ASSERT_EQ(send(hub, frame_of(60, 2)).drop, DropReason::none);
   EXPECT_EQ(hub.out[0].to, roamed);
+  hub.out.clear();
+  // Reordering: the newer packet arrives from a third address first; the older
+  // one, still in flight from the previous address, must not move it back.
+  ASSERT_EQ(send(spoke, frame_of(100, 3)).drop, DropReason::none);
+  ASSERT_EQ(send(spoke, frame_of(100, 4)).drop, DropReason::none);
+  Bytes older(spoke.out[0].data, spoke.out[0].data + spoke.out[0].size);
+  Bytes newer(spoke.out[1].data, spoke.out[1].data + spoke.out[1].size);
+  spoke.out.clear();
+  Endpoint third = *Endpoint::parse("192.0.2.3:42000");
+  EXPECT_EQ(receive(hub, newer, third).drop, DropReason::none);
+  EXPECT_EQ(receive(hub, older, roamed).drop, DropReason::none);  // accepted (inside the window)...
+  EXPECT_EQ(hub.peer->endpoint(), third);                         // ...but not roamed back
 }
 
 TEST_F(DeviceTest, PassiveKeepaliveAfterReceivingWithoutSending) {
@@ -638,4 +650,45 @@ TEST_F(DeviceTest, HandshakeResponseCountsAsHearingFromThePeer) {
   tick(kKeepaliveTimeout + kRekeyTimeout - 10s + 1s);
   // The peer answered the handshake, so no dead-peer handshake is started.
   EXPECT_EQ(spoke.peer->counters().get(Counter::handshakes_initiated), 2u);
+}
+
+TEST_F(DeviceTest, FragmentCountersAndReassemblyTimeoutReachPeerCounters) {
+  establish();
+  auto f = frame_of(3000, 7);
+  ASSERT_EQ(send(spoke, f).datagrams, 3u);
+  std::vector<Bytes> pieces;
+  for (auto& d : spoke.out) pieces.emplace_back(d.data, d.data + d.size);
+  spoke.out.clear();
+  // Deliver pieces 2, 0 (out of order), 0 again (duplicate); piece 1 never comes.
+  EXPECT_EQ(receive(hub, pieces[2], spoke.address).drop, DropReason::none);
+  EXPECT_EQ(receive(hub, pieces[0], spoke.address).drop, DropReason::none);
+  EXPECT_EQ(receive(hub, pieces[0], spoke.address).drop, DropReason::replay);  // replayed datagram
+  auto c = hub.peer->counters().snapshot();
+  EXPECT_EQ(c[Counter::rx_fragments], 2u);
+  EXPECT_EQ(c[Counter::fragments_out_of_order], 1u);
+  EXPECT_EQ(c.drop(DropReason::replay), 1u);
+  // Later traffic sweeps the stale partial frame: counted as a timeout with one piece missing.
+  now += 2s;
+  ASSERT_EQ(send(spoke, frame_of(60, 1)).drop, DropReason::none);
+  pump();
+  c = hub.peer->counters().snapshot();
+  EXPECT_EQ(c.drop(DropReason::reassembly_timeout), 1u);
+  EXPECT_EQ(c[Counter::fragments_missing], 1u);
+  EXPECT_EQ(c[Counter::reassembled], 0u);
+  EXPECT_EQ(hub.delivered.size(), 1u);  // only the small frame
+  auto s = spoke.peer->counters().snapshot();
+  EXPECT_EQ(s[Counter::tx_fragments], 3u);
+  EXPECT_EQ(s[Counter::tx_frames], 2u);
+}
+
+TEST(DeviceConfigTest, PathMtuIsClampedToTheSupportedRange) {
+  DeviceConfig c;
+  c.path_mtu = 100;
+  Device low(c, std::make_unique<PskHandshaker>("hub", locally_available_aeads(), [] { return 1ull; }));
+  EXPECT_EQ(low.config().path_mtu, kMinPathMtu);
+  EXPECT_GE(low.max_datagram_size(), kMinPathMtu - 28);
+  c.path_mtu = 70000;
+  Device high(c, std::make_unique<PskHandshaker>("hub", locally_available_aeads(), [] { return 1ull; }));
+  EXPECT_EQ(high.config().path_mtu, kMaxPathMtu);
+  EXPECT_LE(high.max_datagram_size(), kMaxDatagramSize);
 }

@@ -97,7 +97,8 @@ TEST(Threading, TxRxRunConcurrentlyWithRekeys) {
       while (to_spoke_handshake.pop(&d)) spoke.on_handshake(ConstBytes(d.data(), d.size()), hub_ep, now(), out);
       spoke.on_timer(now(), out);
       if (rekey_wanted.exchange(false)) {
-        clock_ns += std::chrono::nanoseconds(1100ms).count();  // keep clear of the flood limit
+        // Past the hub's 20 ms flood limit, well inside the 1 s reassembly timeout.
+        clock_ns += std::chrono::nanoseconds(100ms).count();
         spoke.initiate_handshake(*spoke_peer, now(), out);
         ++rekeys;
       }

@@ -125,5 +125,19 @@ TEST(SecurityConfig, ChangedFiltersOrKeysRebuildThePeerOnReload) {
   EXPECT_FALSE(a->peers[0].same_as(b->peers[0]));
 }
 
+TEST(SecurityConfig, RekeyAfterTimeIsBoundedAndDefaultsToWireGuards) {
+  config::Errors errors;
+  auto c = load(hub("private_key_file = \"/k\"\n", "public_key = \"" + kPub + "\"\n"), errors);
+  ASSERT_TRUE(c) << errors.joined();
+  EXPECT_EQ(c->rekey_after_time_s, 120u);
+  auto fast = load(hub("private_key_file = \"/k\"\nrekey_after_time = 5\n", "public_key = \"" + kPub + "\"\n"), errors);
+  ASSERT_TRUE(fast) << errors.joined();
+  EXPECT_EQ(fast->rekey_after_time_s, 5u);
+  config::Errors bad;
+  EXPECT_FALSE(
+      load(hub("private_key_file = \"/k\"\nrekey_after_time = 600\n", "public_key = \"" + kPub + "\"\n"), bad));
+  EXPECT_NE(bad.joined().find("rekey_after_time"), std::string::npos) << bad.joined();
+}
+
 }  // namespace
 }  // namespace segbridge::daemon

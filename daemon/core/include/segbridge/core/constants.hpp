@@ -46,7 +46,6 @@ inline constexpr Duration kRejectAfterTime = 180s;
 inline constexpr Duration kRekeyAttemptTime = 90s;
 inline constexpr Duration kRekeyTimeout = 5s;
 inline constexpr Duration kKeepaliveTimeout = 10s;
-inline constexpr Duration kZeroKeysAfter = kRejectAfterTime * 3;  // 540 s
 // Replaced sessions still accepted (until REJECT_AFTER_TIME) for packets in
 // flight. WireGuard keeps one; a few more cover a retried handshake whose
 // superseded session was never used, queued behind newer traffic.
@@ -66,5 +65,8 @@ inline constexpr Duration kInitiationFloodInterval = 20ms;
 // ---- reassembly (TUNNEL-NOTES §3.2.6) ----
 inline constexpr std::size_t kReassemblySlots = 64;  // partial frames per peer
 inline constexpr Duration kReassemblyTimeout = 1s;
+// How often the RX path sweeps a peer's partial frames for timeouts (besides
+// the lazy check whenever a new frame needs a slot).
+inline constexpr Duration kReassemblySweepInterval = 250ms;
 
 }  // namespace segbridge::core

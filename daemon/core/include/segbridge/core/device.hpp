@@ -31,7 +31,10 @@
 namespace segbridge::core {
 
 struct DeviceConfig {
-  unsigned path_mtu = 1500;  // outer path MTU (kMinPathMtu..kMaxPathMtu)
+  unsigned path_mtu = 1500;  // outer path MTU, clamped to kMinPathMtu..kMaxPathMtu
+  // REKEY_AFTER_TIME; only tests shorten it (to see several rekeys under
+  // traffic in seconds). Sessions still expire at kRejectAfterTime.
+  Duration rekey_after_time = kRekeyAfterTime;
 };
 
 struct RxResult {
@@ -135,6 +138,7 @@ class Device {
   void drop_sessions(Peer& peer);
   void promote_next(Peer& peer);
   void retire(Peer& peer, std::shared_ptr<Session> session);
+  static void sync_reassembly_counters(Peer& peer);
   static void update_state(Peer& peer);
   const IndexMap& rx_index(RxContext& context);
 

@@ -105,7 +105,8 @@ class Peer {
 
   // ---- RX thread only ----
   Reassembler reassembler_;
-  ReassemblyStats rx_synced_stats_;  // reassembler stats already folded into counters_
+  ReassemblyStats rx_synced_stats_;    // reassembler stats already folded into counters_
+  TimePoint next_reassembly_sweep_{};  // when on_data next drops stale partial frames
 
   // ---- control thread only ----
   std::shared_ptr<Session> current_, next_;
@@ -119,7 +120,6 @@ class Peer {
   TimePoint last_initiation_sent_{};
   std::optional<TimePoint> last_handshake_;                    // completed handshake (control thread)
   std::atomic<std::int64_t> last_handshake_ticks_{INT64_MIN};  // mirrored for other threads
-  std::optional<TimePoint> last_new_keys_;                     // for zeroing keys after kZeroKeysAfter
 };
 
 }  // namespace segbridge::core

@@ -17,6 +17,7 @@ class ReplayWindow {
   void reset();
   // True (and the counter is recorded) if `counter` is new and inside the window.
   bool check_and_update(std::uint64_t counter);
+  // Highest accepted counter + 1 (0: nothing accepted yet).
   std::uint64_t highest() const { return last_; }
 
  private:
