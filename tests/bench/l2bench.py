@@ -70,6 +70,9 @@ def parse_args(argv):
     p.add_argument("--update-docs", action="store_true",
                    help="rewrite the generated block of docs/BENCHMARKS.md and docs/benchmarks-l2.png")
     p.add_argument("--notes", default="", help="free text on the run's conditions, recorded in the docs")
+    p.add_argument("--from-results", metavar="DIR",
+                   help="measure nothing: rebuild the table/docs from DIR/results.json and DIR/chart.png "
+                        "of an earlier run (with --update-docs)")
     a = p.parse_args(argv)
     base = SMOKE if a.smoke else FULL
     for k, v in base.items():
@@ -262,8 +265,26 @@ def smoke_check(results, table):
     return problems
 
 
+def report_saved(args):
+    with open(os.path.join(args.from_results, "results.json")) as f:
+        results = json.load(f)
+    if args.notes:
+        results["meta"]["notes"] = args.notes
+    table, ratio_table = report.markdown_table(results), report.ratios(results)
+    print(table + ("\n\n" + ratio_table if ratio_table else ""))
+    if args.update_docs:
+        docs = os.path.join(source_dir(), "docs")
+        shutil.copyfile(os.path.join(args.from_results, "chart.png"), os.path.join(docs, "benchmarks-l2.png"))
+        report.update_docs(os.path.join(docs, "BENCHMARKS.md"),
+                           report.generated_block(results, table, ratio_table, "benchmarks-l2.png"))
+        print("updated docs/BENCHMARKS.md and docs/benchmarks-l2.png")
+    return 0
+
+
 def main(argv):
     args = parse_args(argv)
+    if args.from_results:
+        return report_saved(args)
     require_root()
     require_tools()
     out = args.out or tempfile.mkdtemp(prefix="l2bench-")
