@@ -3,7 +3,11 @@
 #include <cstdio>
 #include <sstream>
 
+#include "segbridge/json_text.hpp"
+
 namespace segbridge::daemon {
+using segbridge::json_quote;
+
 namespace {
 
 std::string json_drops(const std::map<std::string, std::uint64_t>& drops) {
@@ -30,38 +34,6 @@ std::string human_bytes(std::uint64_t b) {
 }
 
 }  // namespace
-
-std::string json_quote(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
 
 std::string to_json(const DaemonStatus& s) {
   std::ostringstream o;

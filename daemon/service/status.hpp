@@ -33,7 +33,4 @@ struct DaemonStatus {
 std::string to_json(const DaemonStatus& status);
 std::string to_table(const DaemonStatus& status);
 
-// JSON string literal with escapes (quotes included).
-std::string json_quote(const std::string& text);
-
 }  // namespace segbridge::daemon

@@ -13,6 +13,7 @@
 
 #include "feeders.hpp"
 #include "ledger.hpp"
+#include "segbridge/json_text.hpp"
 #include "segbridge/log.hpp"
 #include "segbridge/version.hpp"
 #include "shim_config.hpp"
@@ -97,35 +98,6 @@ EXIT STATUS
 SEE ALSO
     docs/insert-ethers-shim.conf.md, insert-ethers(8), segbridged(8)
 )";
-}
-
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
 }
 
 std::string format_time(std::int64_t ms) {

@@ -39,7 +39,3 @@ TEST(Status, JsonHasTheContractFields) {
   EXPECT_NE(table.find("sitea"), std::string::npos);
   EXPECT_NE(table.find("behind sb-sitea: 52:54:00:12:34:56"), std::string::npos) << table;
 }
-
-TEST(Status, JsonQuoteEscapes) {
-  EXPECT_EQ(json_quote("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
-}
