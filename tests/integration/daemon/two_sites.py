@@ -33,6 +33,12 @@ try:
 
     sc.check("handshake: both sides established", lambda: rig.wait_all_established(10))
 
+    def threads_named():
+        task = "/proc/%d/task" % hub.proc.pid
+        names = sorted(open(os.path.join(task, t, "comm")).read().strip() for t in os.listdir(task))
+        assert "sb-tx" in names and "sb-rx" in names, names
+    sc.check("data-path threads are named sb-tx / sb-rx", threads_named)
+
     def runs_unprivileged():
         status = open("/proc/%d/status" % hub.proc.pid).read()
         uid = [l.split()[1:] for l in status.splitlines() if l.startswith("Uid:")][0]
