@@ -53,6 +53,7 @@ void read_daemon(config::Section& d, DaemonConfig& c) {
   }
   c.path_mtu = static_cast<unsigned>(d.get_int("path_mtu", c.path_mtu, kMinPathMtu, kMaxPathMtu));
   c.tap_offload = d.get_bool("tap_offload", c.tap_offload);
+  c.tx_coalesce = d.get_bool("tx_coalesce", c.tx_coalesce);
   c.psk_file = d.get_string("psk_file", "");
   c.private_key_file = d.get_string("private_key_file", "");
   const std::string handshake =

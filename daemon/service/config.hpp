@@ -57,6 +57,10 @@ struct DaemonConfig {
   // in one go and cut to fit one datagram (TsoSegmenter), and merged again on
   // receive (GroCoalescer).
   bool tap_offload = true;
+  // Merge in-order TCP segments read from the tap in one wakeup and re-cut
+  // them to fit one datagram (TxCoalescer): hosts without TSO send 1514-byte
+  // frames that would otherwise each cost two fragments.
+  bool tx_coalesce = true;
   std::string psk_file;
   Handshake handshake = Handshake::noise_ik;
   std::string private_key_file;  // Noise IK: this site's X25519 private key

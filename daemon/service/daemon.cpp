@@ -202,6 +202,7 @@ void Daemon::start_peer(const PeerConfig& peer) {
   }
   auto port = std::make_shared<PeerPort>(core_peer, std::move(tap), peer.filter);
   port->vnet_header = config_.tap_offload;
+  port->tx_coalesce = config_.tx_coalesce;
   by_name_[peer.name] = port;
   peer_configs_[peer.name] = peer;
   publish_ports();
@@ -245,9 +246,11 @@ void Daemon::reload() {
   };
   if (next->name != config_.name || next->role != config_.role || !same_spec(next->listen, config_.listen) ||
       next->bridge != config_.bridge || next->control_socket != config_.control_socket ||
-      next->tap_offload != config_.tap_offload || next->user != config_.user || next->group != config_.group) {
+      next->tap_offload != config_.tap_offload || next->tx_coalesce != config_.tx_coalesce ||
+      next->user != config_.user || next->group != config_.group) {
     log::warning(
-        "reload: name, role, listen, bridge, control_socket, tap_offload, user and group changes take effect after a "
+        "reload: name, role, listen, bridge, control_socket, tap_offload, tx_coalesce, user and group changes take "
+        "effect after a "
         "restart");
   }
   if (next->path_mtu != config_.path_mtu) {

@@ -46,6 +46,8 @@ bool GroCoalescer::parse(const std::uint8_t* f, std::size_t len, Parsed& p) {
     if (l3 + 20 > len || f[l3] != 0x45 || f[l3 + 9] != 6) return false;  // no IP options
     if ((be16(f + l3 + 6) & 0x3FFF) != 0) return false;                  // a fragment
     if (be16(f + l3 + 2) != len - l3) return false;                      // padded or truncated
+    // The merged header gets a fresh checksum: never launder a bad one.
+    if (checksum_fold(checksum_add(0, f + l3, 20)) != 0xFFFF) return false;
     p.v4 = true;
     l4 = l3 + 20;
   } else if (type == 0x86DD) {
@@ -120,7 +122,7 @@ bool GroCoalescer::add(const std::uint8_t* f, std::size_t len) {
   return true;
 }
 
-const std::uint8_t* GroCoalescer::output() {
+std::uint8_t* GroCoalescer::output() {
   std::uint8_t* h = buf_.data();
   std::memset(h, 0, kVirtioNetHdrSize);
   if (segments_ > 1) {

@@ -31,7 +31,7 @@ class GroCoalescer {
   std::size_t segments() const { return segments_; }
   // The pending output: a virtio_net_hdr (all zero for a single segment)
   // followed by the frame. Valid until the next add()/clear().
-  const std::uint8_t* output();
+  std::uint8_t* output();
   std::size_t output_size() const { return kVirtioNetHdrSize + len_; }
   void clear() { segments_ = 0; }
 

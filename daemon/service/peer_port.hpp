@@ -26,6 +26,9 @@ struct PeerPort {
   core::FrameFilter filter;
   // The tap was opened with IFF_VNET_HDR: every read/write carries a virtio_net_hdr.
   bool vnet_header = false;
+  // TX thread: merge in-order TCP segments of a drained batch and re-cut them
+  // to fit one datagram (TxCoalescer; config `tx_coalesce`).
+  bool tx_coalesce = false;
   // TX thread: super-frames/partial-checksum frames we could not make sense of.
   std::atomic<std::uint64_t> offload_malformed{0};
   // RX thread: frames the tap would not take (its queue was full, or it is down).

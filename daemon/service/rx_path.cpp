@@ -1,5 +1,6 @@
 #include "rx_path.hpp"
 
+#include <pthread.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -44,6 +45,7 @@ RxPath::~RxPath() {
 void RxPath::start() {
   wait();
   thread_ = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "sb-rx");
     auto guard = boost::asio::make_work_guard(io_);
     io_.run();
   });

@@ -1,5 +1,6 @@
 #include "tx_path.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -33,6 +34,7 @@ TxPath::~TxPath() {
 
 void TxPath::start() {
   thread_ = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "sb-tx");
     auto guard = boost::asio::make_work_guard(io_);
     io_.run();
   });
@@ -113,7 +115,7 @@ void TxPath::drain(const std::shared_ptr<Watcher>& w) {
       break;
     }
     if (!port.vnet_header) {
-      attention |= seal(port, frame_.data(), static_cast<std::size_t>(n), now);
+      offer(port, frame_.data(), static_cast<std::size_t>(n), max_frame, now, attention);
       continue;
     }
     if (static_cast<std::size_t>(n) < kVirtioNetHdrSize) {
@@ -127,11 +129,20 @@ void TxPath::drain(const std::shared_ptr<Watcher>& w) {
       port.offload_malformed.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
+    if (result == TsoSegmenter::Result::passthrough) {
+      auto f = segmenter_.frame(0);
+      offer(port, f.data, f.size, max_frame, now, attention);
+      continue;
+    }
+    // A super-frame from the host's own TSO: whatever was pending goes first.
+    coalescer_.flush(max_frame, [&](const std::uint8_t* d, std::size_t len) { attention |= seal(port, d, len, now); });
     for (std::size_t k = 0; k < segmenter_.count(); ++k) {
       auto f = segmenter_.frame(k);
       attention |= seal(port, f.data, f.size, now);
     }
   }
+  // Never hold a frame across wakeups: latency stays what it was.
+  coalescer_.flush(max_frame, [&](const std::uint8_t* d, std::size_t len) { attention |= seal(port, d, len, now); });
   flush();
   if (attention && attention_) attention_();
   if (!w->live) return;
@@ -142,6 +153,16 @@ void TxPath::drain(const std::shared_ptr<Watcher>& w) {
     boost::asio::post(io_, [this, w] {
       if (w->live) drain(w);
     });
+  }
+}
+
+void TxPath::offer(PeerPort& port, const std::uint8_t* frame, std::size_t size, std::size_t max_frame,
+                   core::TimePoint now, bool& attention) {
+  auto send = [&](const std::uint8_t* d, std::size_t len) { attention |= seal(port, d, len, now); };
+  if (port.tx_coalesce) {
+    coalescer_.push(frame, size, max_frame, send);
+  } else {
+    send(frame, size);
   }
 }
 

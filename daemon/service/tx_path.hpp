@@ -19,6 +19,7 @@
 #include "segbridge/core/datagram_batch.hpp"
 #include "segbridge/core/device.hpp"
 #include "tso_segmenter.hpp"
+#include "tx_coalescer.hpp"
 
 namespace segbridge::daemon {
 
@@ -54,6 +55,9 @@ class TxPath {
   void drain(const std::shared_ptr<Watcher>& w);
   void flush();
   // One frame → core → datagrams in out_ (flushing first if it might not fit).
+  // A complete frame → the TX coalescer (if the port wants it) → seal().
+  void offer(PeerPort& port, const std::uint8_t* frame, std::size_t size, std::size_t max_frame, core::TimePoint now,
+             bool& attention);
   bool seal(PeerPort& port, const std::uint8_t* frame, std::size_t size, core::TimePoint now);
 
   core::Device& device_;
@@ -67,6 +71,7 @@ class TxPath {
   std::vector<std::uint8_t> frame_;
   std::vector<PeerPort*> out_ports_;  // which port each datagram in out_ belongs to
   TsoSegmenter segmenter_;
+  TxCoalescer coalescer_;  // only ever holds frames of the port being drained
   std::atomic<unsigned> path_mtu_{1500};
 };
 

@@ -1,7 +1,10 @@
 // Tap offload helpers on arbitrary input: TsoSegmenter (what the local tap
 // hands over, with any virtio_net_hdr) never overruns and never produces a
 // frame larger than asked; GroCoalescer (fed frames that arrived from a
-// remote site) never overruns and never emits more than it may.
+// remote site) never overruns and never emits more than it may; TxCoalescer
+// (the segments, then the raw frame) never fails a cut and emits only frames
+// that fit one datagram or are one of its inputs, unchanged.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +12,7 @@
 
 #include "service/gro_coalescer.hpp"
 #include "service/tso_segmenter.hpp"
+#include "service/tx_coalescer.hpp"
 
 using namespace segbridge::daemon;
 
@@ -33,6 +37,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
     if (r == TsoSegmenter::Result::passthrough && total != frame.size()) std::abort();
+
+    static TxCoalescer tx;
+    const std::size_t tx_max = std::max(max_frame, TxCoalescer::kMinMaxFrame);
+    std::vector<TsoSegmenter::Frame> inputs;
+    for (std::size_t i = 0; i < segmenter.count(); ++i) inputs.push_back(segmenter.frame(i));
+    inputs.push_back({frame.data(), frame.size()});
+    auto check = [&](const std::uint8_t* d, std::size_t n) {
+      if (n <= tx_max) return;
+      for (const auto& in : inputs) {
+        if (in.size == n && std::memcmp(in.data, d, n) == 0) return;
+      }
+      std::abort();  // a merged-and-cut frame that does not fit one datagram
+    };
+    for (const auto& in : inputs) tx.push(in.data, in.size, tx_max, check);
+    tx.flush(tx_max, check);
+    if (tx.cut_failed() != 0) std::abort();
   }
   coalescer.clear();
   coalescer.add(frame.data(), frame.size());

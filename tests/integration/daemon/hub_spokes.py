@@ -26,8 +26,9 @@ try:
     hub.write_config([{"name": "sitea"}, {"name": "siteb"}], listen="[::]:%d" % PORT)
     # sitec reaches the hub over IPv6.
     c.write_config([{"name": "hub", "endpoint": "[2001:db8::1]:%d" % PORT, "keepalive": 5}])
-    # siteb runs without tap offload (frames read one by one, fragmented in-tunnel).
-    b.write_config([{"name": "hub", "endpoint": rig.hub_endpoint(), "keepalive": 5}], extra_daemon="tap_offload = false")
+    # siteb runs without tap offload or TX coalescing (frames read one by one,
+    # fragmented in-tunnel).
+    b.write_config([{"name": "hub", "endpoint": rig.hub_endpoint(), "keepalive": 5}], extra_daemon="tap_offload = false\ntx_coalesce = false")
     hub.start()
     a.start()
     b.start()

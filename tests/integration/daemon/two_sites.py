@@ -33,6 +33,12 @@ try:
 
     sc.check("handshake: both sides established", lambda: rig.wait_all_established(10))
 
+    def threads_named():
+        task = "/proc/%d/task" % hub.proc.pid
+        names = sorted(open(os.path.join(task, t, "comm")).read().strip() for t in os.listdir(task))
+        assert "sb-tx" in names and "sb-rx" in names, names
+    sc.check("data-path threads are named sb-tx / sb-rx", threads_named)
+
     def runs_unprivileged():
         status = open("/proc/%d/status" % hub.proc.pid).read()
         uid = [l.split()[1:] for l in status.splitlines() if l.startswith("Uid:")][0]
@@ -140,6 +146,51 @@ try:
         assert "offload_malformed" not in after["drops"], after["drops"]
         os.unlink(data)
     sc.check("100 MB TCP transfer arrives with the same sha256", tcp_100mb)
+
+    def tcp_without_host_offloads():
+        # Hosts without TSO/GSO/GRO: every frame the tap sees is 1514 bytes,
+        # which alone needs two fragments. TX coalescing (tx_coalesce, on by
+        # default) merges the segments of one wakeup and re-cuts them to fit
+        # one datagram each, so most of the stream crosses unfragmented.
+        lan_ports = ((sh, "eth0"), (hh, "eth0"), (spoke.ns, "lan0"), (hub.ns, "lan0"))
+        names = {"tcp-segmentation-offload": "tso", "generic-segmentation-offload": "gso",
+                 "generic-receive-offload": "gro"}
+        saved = []
+        for ns, dev in lan_ports:
+            state = {}
+            for line in ns.run("ethtool -k %s" % dev).stdout.splitlines():
+                key, _, value = line.partition(":")
+                if key.strip() in names:
+                    state[names[key.strip()]] = value.split()[0]
+            saved.append((ns, dev, state))
+            ns.run("ethtool -K %s tso off gso off gro off" % dev)
+        try:
+            size = 50 * 1024 * 1024
+            data = lab.path("blob50")
+            with open(data, "wb") as f:
+                f.write(os.urandom(size))
+            sha = hashlib.sha256(open(data, "rb").read()).hexdigest()
+            out = lab.path("tcp50.out")
+            before = spoke.peer_status("hub")
+            rx = hh.spawn(["python3", TCPXFER, "recv", "5003", out], name="tcprecv50")
+            time.sleep(0.3)
+            sh.run(["python3", TCPXFER, "send", hub.host_ip, "5003", data], timeout=120)
+            wait_until(lambda: not rx.alive(), 30, what="TCP receiver finished")
+            assert open(out).read().split() == [str(size), sha], "50 MB without host offloads: sha256 mismatch"
+            after = spoke.peer_status("hub")
+            frames = after["tx_frames"] - before["tx_frames"]
+            frags = after["fragments"]["tx"] - before["fragments"]["tx"]
+            print("    no host offloads: %d frames, %d fragments" % (frames, frags))
+            # 50 MB is >= 36000 full segments; without coalescing each would
+            # be fragmented (fragments >= frames).
+            assert frames > 36000, "too few frames for 50 MB: %d" % frames
+            assert frags < frames // 4, "1514-byte frames were not coalesced: %d fragments for %d frames" % (
+                frags, frames)
+            os.unlink(data)
+        finally:
+            for ns, dev, state in saved:  # as they were, for the checks that follow
+                ns.run("ethtool -K %s %s" % (dev, " ".join("%s %s" % kv for kv in sorted(state.items()))))
+    sc.check("host offloads off: 50 MB TCP intact, TX coalescing avoids in-tunnel fragments", tcp_without_host_offloads)
 
     def no_wan_fragments():
         for n, g in (("hub", hub), ("spoke", spoke)):

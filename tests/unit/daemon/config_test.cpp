@@ -297,3 +297,19 @@ TEST(DaemonConfig, TapOffloadSwitch) {
       "[daemon]\nname = \"h\"\nlisten = \"0.0.0.0:1\"\npsk_file = \"/k\"\ntap_offload = \"yes\"\n", "h.conf", e2));
   EXPECT_TRUE(any_contains(e2, "h.conf:5:")) << e2.joined();
 }
+
+TEST(DaemonConfig, TxCoalesceSwitch) {
+  Errors errors;
+  auto on = load_config_string("[daemon]\nname = \"h\"\nlisten = \"0.0.0.0:1\"\npsk_file = \"/k\"\n", "h.conf", errors);
+  ASSERT_TRUE(on) << errors.joined();
+  EXPECT_TRUE(on->tx_coalesce);
+  auto off = load_config_string(
+      "[daemon]\nname = \"h\"\nlisten = \"0.0.0.0:1\"\npsk_file = \"/k\"\ntx_coalesce = false\n", "h.conf", errors);
+  ASSERT_TRUE(off) << errors.joined();
+  EXPECT_FALSE(off->tx_coalesce);
+  EXPECT_TRUE(off->tap_offload);  // independent switches
+  Errors e2;
+  EXPECT_FALSE(load_config_string(
+      "[daemon]\nname = \"h\"\nlisten = \"0.0.0.0:1\"\npsk_file = \"/k\"\ntx_coalesce = 1\n", "h.conf", e2));
+  EXPECT_TRUE(any_contains(e2, "h.conf:5:")) << e2.joined();
+}
