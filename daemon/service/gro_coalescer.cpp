@@ -2,25 +2,14 @@
 
 #include <cstring>
 
+#include "byte_order.hpp"
+
 namespace segbridge::daemon {
+using namespace bytes;
+
 namespace {
 
 constexpr std::uint8_t kTcpAck = 0x10, kTcpPsh = 0x08;
-
-std::uint16_t be16(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
-std::uint32_t be32(const std::uint8_t* p) {
-  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
-}
-void put16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-void put16le(std::uint8_t* p, std::size_t v) {
-  p[0] = static_cast<std::uint8_t>(v);
-  p[1] = static_cast<std::uint8_t>(v >> 8);
-}
 
 std::uint32_t pseudo_sum(const std::uint8_t* f, std::size_t l3, bool v4, std::size_t l4_len) {
   std::uint32_t s = v4 ? checksum_add(0, f + l3 + 12, 8) : checksum_add(0, f + l3 + 8, 32);

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "byte_order.hpp"
+
 namespace segbridge::daemon {
+using namespace bytes;
+
 namespace {
 
 constexpr std::size_t kEthernetHeader = 14;
@@ -17,26 +21,6 @@ constexpr std::uint8_t kTcpFin = 0x01, kTcpPsh = 0x08, kTcpCwr = 0x80;
 // of headers (2 VLAN tags, IPv6, TCP with options).
 constexpr std::size_t kScratchBytes = 65536 + 128 * 160;
 constexpr std::size_t kMaxSegments = 128;
-
-std::uint16_t be16(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
-std::uint32_t be32(const std::uint8_t* p) {
-  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
-}
-void put16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-void put32(std::uint8_t* p, std::uint32_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 24);
-  p[1] = static_cast<std::uint8_t>(v >> 16);
-  p[2] = static_cast<std::uint8_t>(v >> 8);
-  p[3] = static_cast<std::uint8_t>(v);
-}
-std::uint16_t le16(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>(p[0] | (p[1] << 8));
-}
 
 }  // namespace
 
