@@ -137,11 +137,6 @@ try:
         a.host.run("ping -c 2 -i 0.2 -W 2 %s" % c.host_ip)
         assert not b.host.ok("ping -c 1 -W 1 %s" % hub.host_ip), "removed site still reaches the hub"
     sc.check("SIGHUP removing siteb: its tap goes, the others keep working", sighup_removes_peer)
-except Exception:
-    lab.dump_logs()
-    raise
 finally:
-    if sc.failed:
-        lab.dump_logs()
-    lab.close()
+    lab.end(sc)
 sys.exit(sc.finish())

@@ -65,11 +65,6 @@ except socket.timeout:
         wait_until(lambda: sum(hub.status()["drops"].values()) >= before + 10, 3, what="garbage counted")
         good.host.run("ping -c 2 -i 0.2 -W 2 %s" % hub.host_ip)
     sc.check("garbage datagrams: no reply, counted, traffic unaffected", garbage_gets_nothing)
-except Exception:
-    lab.dump_logs()
-    raise
 finally:
-    if sc.failed:
-        lab.dump_logs()
-    lab.close()
+    lab.end(sc)
 sys.exit(sc.finish())

@@ -264,11 +264,6 @@ try:
         assert "lan0" in links
     sc.check("SIGTERM: exit 0, taps removed, the bridge only where the daemon created it (also unprivileged)",
              clean_shutdown)
-except Exception:
-    lab.dump_logs()
-    raise
 finally:
-    if sc.failed:
-        lab.dump_logs()
-    lab.close()
+    lab.end(sc)
 sys.exit(sc.finish())

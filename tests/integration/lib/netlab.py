@@ -266,6 +266,13 @@ class Lab:
         self.close()
         return False
 
+    def end(self, scenario):
+        """Close the lab at the end of a scenario script (call it in `finally:`): the
+        process logs are printed once if a check failed or an exception is escaping."""
+        if scenario.failed or sys.exc_info()[0] is not None:
+            self.dump_logs()
+        self.close()
+
     def dump_logs(self, limit=4000):
         """Print the tail of every process log (called on failure)."""
         for p in self._procs:
