@@ -9,6 +9,24 @@
 
 namespace segbridge::crypto {
 
+namespace {
+
+// The session both handshake directions end in: Split() keys plus the indices.
+NoiseSession make_session(PeerId peer, bool initiator, std::uint32_t local_index, std::uint32_t remote_index,
+                          TransportKeys keys) {
+  NoiseSession s;
+  s.peer = peer;
+  s.initiator = initiator;
+  s.local_index = local_index;
+  s.remote_index = remote_index;
+  s.send_key = std::move(keys.send);
+  s.receive_key = std::move(keys.receive);
+  s.handshake_hash = std::move(keys.handshake_hash);
+  return s;
+}
+
+}  // namespace
+
 std::string make_prologue(AeadSuite suite) {
   std::string p = "segbridge noise-ik";
   p.push_back('\0');
@@ -240,18 +258,10 @@ HandshakeOutcome NoiseHandshake::consume_initiation(const std::uint8_t* packet, 
   p.has_response = true;
   response_by_index_[index] = p.id;
 
-  TransportKeys keys = hs.split();
   out.kind = HandshakeOutcome::Kind::initiation_accepted;
   out.peer = p.id;
   out.reply_len = kResponseSize;
-  NoiseSession& s = out.session.emplace();
-  s.peer = p.id;
-  s.initiator = false;
-  s.local_index = index;
-  s.remote_index = sender;
-  s.send_key = std::move(keys.send);
-  s.receive_key = std::move(keys.receive);
-  s.handshake_hash = std::move(keys.handshake_hash);
+  out.session.emplace(make_session(p.id, /*initiator=*/false, index, sender, hs.split()));
   ++counters_.initiations_accepted;
   return out;
 }
@@ -279,17 +289,9 @@ HandshakeOutcome NoiseHandshake::consume_response(const std::uint8_t* packet, co
   pending_by_index_.erase(idx);
   p.pending.reset();
 
-  TransportKeys keys = attempt.split();
   out.kind = HandshakeOutcome::Kind::response_accepted;
   out.peer = p.id;
-  NoiseSession& s = out.session.emplace();
-  s.peer = p.id;
-  s.initiator = true;
-  s.local_index = receiver;
-  s.remote_index = sender;
-  s.send_key = std::move(keys.send);
-  s.receive_key = std::move(keys.receive);
-  s.handshake_hash = std::move(keys.handshake_hash);
+  out.session.emplace(make_session(p.id, /*initiator=*/true, receiver, sender, attempt.split()));
   ++counters_.responses_accepted;
   return out;
 }
