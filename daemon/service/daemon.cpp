@@ -121,6 +121,7 @@ Daemon::Daemon(DaemonConfig config, bool debug)
       queue_handshake(d, n, from);
     };
     hooks.attention = [this] { request_attention(); };
+    hooks.tap_written = [this](PeerPort& port) { tx_->forward_replies(port); };
     rx_ = std::make_unique<RxPath>(*device_, *socket_, ports_, std::move(hooks));
     for (const auto& p : config_.peers) start_peer(p);
     control_ = std::make_unique<ControlServer>(io_, config_.control_socket,
@@ -429,6 +430,7 @@ DaemonStatus Daemon::status() {
     p.fragments_tx = snap[core::Counter::tx_fragments];
     p.fragments_rx = snap[core::Counter::rx_fragments];
     p.reassembled = snap[core::Counter::reassembled];
+    p.replies_inline = port->replies_inline.load(std::memory_order_relaxed);
     add_drops(p.drops, snap);
     if (auto n = port->tap_write_failed.load(std::memory_order_relaxed)) p.drops["tap_write_failed"] = n;
     if (auto n = port->udp_send_failed.load(std::memory_order_relaxed)) p.drops["udp_send_failed"] = n;

@@ -33,6 +33,9 @@ struct PeerPort {
   std::atomic<std::uint64_t> offload_malformed{0};
   // RX thread: frames the tap would not take (its queue was full, or it is down).
   std::atomic<std::uint64_t> tap_write_failed{0};
+  // RX thread: frames it read from this tap and sent itself, right after a
+  // write (TxPath::forward_replies); the rest are the TX thread's.
+  std::atomic<std::uint64_t> replies_inline{0};
   // TX thread: datagrams the kernel refused (socket buffer full, no route, too big).
   std::atomic<std::uint64_t> udp_send_failed{0};
   // Control thread: last state logged (to log transitions once).

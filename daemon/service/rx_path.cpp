@@ -68,6 +68,8 @@ void RxPath::drain() {
   bool empty = false;
   // The table may change between wakeups (SIGHUP), never during one.
   std::shared_ptr<const PortTable> table = ports_.snapshot();
+  frames_written_ = 0;
+  written_count_ = 0;
   for (std::size_t round = 0; round < kBatchesPerWakeup; ++round) {
     std::size_t n = socket_.receive(batch_);
     if (n == 0) {
@@ -96,6 +98,9 @@ void RxPath::drain() {
     }
   }
   if (attention && hooks_.attention) hooks_.attention();
+  if (hooks_.tap_written && frames_written_ <= kRepliesAfterFrames) {
+    for (std::size_t i = 0; i < written_count_; ++i) hooks_.tap_written(*written_[i]);
+  }
   if (empty) {
     wait();
   } else {
@@ -165,7 +170,14 @@ void RxPath::flush_coalesced() {
 void RxPath::write_tap(PeerPort& port, const iovec* iov, int count, std::size_t frames) {
   for (;;) {
     ssize_t n = ::writev(port.tap.fd(), iov, count);
-    if (n >= 0) return;
+    if (n >= 0) {
+      frames_written_ += frames;
+      if (std::find(written_.begin(), written_.begin() + written_count_, &port) == written_.begin() + written_count_ &&
+          written_count_ < written_.size()) {
+        written_[written_count_++] = &port;
+      }
+      return;
+    }
     if (errno == EINTR) continue;
     // EAGAIN: the tap's queue is full (the bridge cannot keep up); EIO: the
     // tap is down. Either way the frames are lost: count them, never block RX.

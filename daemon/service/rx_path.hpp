@@ -6,6 +6,7 @@
 // are copied to the control thread (bounded queue), never handled here.
 #include <sys/uio.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -25,6 +26,9 @@ struct RxHooks {
   std::function<void(const std::uint8_t* data, std::size_t size, const core::Endpoint& from)> handshake;
   // The core wants the control thread's timers run soon.
   std::function<void()> attention;
+  // A light wake-up (≤ kRepliesAfterFrames frames) wrote into this port's tap:
+  // the local host's reply may already be waiting there (TxPath::forward_replies).
+  std::function<void(PeerPort& port)> tap_written;
 };
 
 class RxPath {
@@ -34,6 +38,10 @@ class RxPath {
   static constexpr std::size_t kGroBatchMessages = 16;
   static constexpr std::size_t kGroBufferBytes = 65536;
   static constexpr std::size_t kBatchesPerWakeup = 8;
+  // Wake-ups that wrote at most this many frames are latency-bound (a ping, a
+  // request): forward the replies inline. Busier ones leave that to the TX
+  // thread, so the two directions keep running on two cores.
+  static constexpr std::size_t kRepliesAfterFrames = 8;
 
   RxPath(core::Device& device, UdpSocket& socket, const PortDirectory& ports, RxHooks hooks);
   ~RxPath();
@@ -66,6 +74,10 @@ class RxPath {
   core::RxContext context_;
   GroCoalescer coalescer_;
   std::shared_ptr<PeerPort> pending_;  // whose frames the coalescer holds
+  // This wake-up's tap writes: frames written and the first few ports written to.
+  std::size_t frames_written_ = 0;
+  std::array<PeerPort*, 4> written_{};
+  std::size_t written_count_ = 0;
   std::atomic<std::uint64_t> malformed_{0};
 };
 

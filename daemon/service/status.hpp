@@ -18,6 +18,8 @@ struct PeerStatus {
   std::optional<double> last_handshake_age_s;
   std::uint64_t rx_bytes = 0, tx_bytes = 0, rx_frames = 0, tx_frames = 0;
   std::uint64_t fragments_tx = 0, fragments_rx = 0, reassembled = 0;
+  // Frames the RX thread sent right after writing into the tap (replies; TxPath::forward_replies).
+  std::uint64_t replies_inline = 0;
   std::map<std::string, std::uint64_t> drops;  // reason → count
   std::vector<std::string> macs;               // learned behind this peer's tap
 };

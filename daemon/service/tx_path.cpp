@@ -84,9 +84,41 @@ void TxPath::wait(const std::shared_ptr<Watcher>& w) {
 }
 
 void TxPath::drain(const std::shared_ptr<Watcher>& w) {
-  PeerPort& port = *w->port;
-  const int fd = w->descriptor.native_handle();
-  bool empty = false;
+  TapRead r;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    r = read_tap(*w->port, w->descriptor.native_handle(), kFramesPerWakeup);
+  }
+  if (r.failed) {
+    // EBADFD/EIO: the tap is gone (deleted by hand, or the peer is being
+    // removed). Stop watching it: its fd would stay "ready" forever.
+    if (w->live) {
+      log::error("tap " + w->port->tap.name() + ": read failed (" + std::strerror(r.error) +
+                 "); no longer forwarding from it (restart segbridged or re-add the peer)");
+    }
+    w->live = false;
+  }
+  if (!w->live) return;
+  if (r.empty) {
+    wait(w);
+  } else {
+    // More frames are waiting: let the other taps have a turn first.
+    boost::asio::post(io_, [this, w] {
+      if (w->live) drain(w);
+    });
+  }
+}
+
+void TxPath::forward_replies(PeerPort& port) {
+  std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return;  // the TX thread is at work: it will find them
+  // A failure is left for the TX thread to see, report and stop watching.
+  TapRead r = read_tap(port, port.tap.fd(), kRepliesPerCall);
+  if (r.frames) port.replies_inline.fetch_add(r.frames, std::memory_order_relaxed);
+}
+
+TxPath::TapRead TxPath::read_tap(PeerPort& port, int fd, std::size_t max_frames) {
+  TapRead result;
   bool attention = false;
   auto now = std::chrono::steady_clock::now();
   // Largest frame one datagram to this peer carries (TSO segments are cut to it).
@@ -94,26 +126,22 @@ void TxPath::drain(const std::shared_ptr<Watcher>& w) {
   const std::size_t max_frame =
       core::max_fragment_payload(path_mtu_.load(std::memory_order_relaxed),
                                  family == core::Endpoint::Family::none ? core::Endpoint::Family::ipv6 : family);
-  for (std::size_t i = 0; i < kFramesPerWakeup; ++i) {
+  for (std::size_t i = 0; i < max_frames; ++i) {
     ssize_t n = ::read(fd, frame_.data(), frame_.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN) {
-        // EBADFD/EIO: the tap is gone (deleted by hand, or the peer is being
-        // removed). Stop watching it: its fd would stay "ready" forever.
-        if (w->live) {
-          log::error("tap " + port.tap.name() + ": read failed (" + std::strerror(errno) +
-                     "); no longer forwarding from it (restart segbridged or re-add the peer)");
-        }
-        w->live = false;
+        result.failed = true;
+        result.error = errno;
       }
-      empty = true;
+      result.empty = true;
       break;
     }
     if (n == 0) {
-      empty = true;
+      result.empty = true;
       break;
     }
+    ++result.frames;
     if (!port.vnet_header) {
       offer(port, frame_.data(), static_cast<std::size_t>(n), max_frame, now, attention);
       continue;
@@ -123,13 +151,13 @@ void TxPath::drain(const std::shared_ptr<Watcher>& w) {
       continue;
     }
     auto hdr = VirtioNetHdr::parse(frame_.data());
-    auto result = segmenter_.process(hdr, frame_.data() + kVirtioNetHdrSize,
-                                     static_cast<std::size_t>(n) - kVirtioNetHdrSize, max_frame);
-    if (result == TsoSegmenter::Result::malformed || result == TsoSegmenter::Result::unsupported) {
+    auto seg = segmenter_.process(hdr, frame_.data() + kVirtioNetHdrSize,
+                                  static_cast<std::size_t>(n) - kVirtioNetHdrSize, max_frame);
+    if (seg == TsoSegmenter::Result::malformed || seg == TsoSegmenter::Result::unsupported) {
       port.offload_malformed.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    if (result == TsoSegmenter::Result::passthrough) {
+    if (seg == TsoSegmenter::Result::passthrough) {
       auto f = segmenter_.frame(0);
       offer(port, f.data, f.size, max_frame, now, attention);
       continue;
@@ -145,15 +173,7 @@ void TxPath::drain(const std::shared_ptr<Watcher>& w) {
   coalescer_.flush(max_frame, [&](const std::uint8_t* d, std::size_t len) { attention |= seal(port, d, len, now); });
   flush();
   if (attention && attention_) attention_();
-  if (!w->live) return;
-  if (empty) {
-    wait(w);
-  } else {
-    // More frames are waiting: let the other taps have a turn first.
-    boost::asio::post(io_, [this, w] {
-      if (w->live) drain(w);
-    });
-  }
+  return result;
 }
 
 void TxPath::offer(PeerPort& port, const std::uint8_t* frame, std::size_t size, std::size_t max_frame,

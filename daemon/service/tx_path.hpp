@@ -5,11 +5,18 @@
 // wakeup drains up to kFramesPerWakeup frames before the batch is flushed,
 // so under load one syscall carries many datagrams. No heap allocation per
 // frame: one frame buffer, one datagram arena, one mmsghdr array.
+//
+// The RX thread may also run a short drain (forward_replies) right after it
+// wrote frames into a tap: a local host's reply (ping, TCP ACK, DHCP offer)
+// is usually in the tap before the write returns, and sending it at once
+// saves a thread wake-up per round trip — the latency OpenVPN's single
+// thread never pays. A mutex makes whichever thread drains the only one.
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -27,6 +34,8 @@ class TxPath {
  public:
   static constexpr std::size_t kFramesPerWakeup = 64;
   static constexpr std::size_t kBatchDatagrams = 128;
+  // forward_replies() reads at most this many frames (replies are few; bulk is the TX thread's).
+  static constexpr std::size_t kRepliesPerCall = 16;
 
   // `attention` is called (on the TX thread) when the core wants the control
   // thread to run its timers soon (e.g. a frame found no session).
@@ -42,6 +51,10 @@ class TxPath {
   void set_path_mtu(unsigned mtu) { path_mtu_.store(mtu, std::memory_order_relaxed); }
   void remove_port(core::PeerId id);
 
+  // Any thread (the RX thread, after writing into `port`'s tap): send what the
+  // tap holds now, unless the TX thread is draining (then it will). Never blocks.
+  void forward_replies(PeerPort& port);
+
  private:
   struct Watcher {
     std::shared_ptr<PeerPort> port;
@@ -51,8 +64,17 @@ class TxPath {
         : port(std::move(p)), descriptor(io, fd) {}
   };
 
+  struct TapRead {
+    bool empty = false;   // the tap had no more frames (or failed)
+    bool failed = false;  // read error other than EAGAIN (`error`)
+    int error = 0;
+    std::size_t frames = 0;  // frames read
+  };
+
   void wait(const std::shared_ptr<Watcher>& w);
   void drain(const std::shared_ptr<Watcher>& w);
+  // Reads up to `max_frames` frames from `fd`, seals and sends them. Caller holds mutex_.
+  TapRead read_tap(PeerPort& port, int fd, std::size_t max_frames);
   void flush();
   // One frame → core → datagrams in out_ (flushing first if it might not fit).
   // A complete frame → the TX coalescer (if the port wants it) → seal().
@@ -73,6 +95,9 @@ class TxPath {
   TsoSegmenter segmenter_;
   TxCoalescer coalescer_;  // only ever holds frames of the port being drained
   std::atomic<unsigned> path_mtu_{1500};
+  // Guards everything above that a drain touches (frame_, out_, send_,
+  // out_ports_, segmenter_, coalescer_) and the core's TX side.
+  std::mutex mutex_;
 };
 
 }  // namespace segbridge::daemon

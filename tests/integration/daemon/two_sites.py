@@ -56,6 +56,16 @@ try:
         assert hh.mac("eth0") in neigh, "ARP did not learn the hub host's MAC: %r" % neigh
     sc.check("ARP + ping spoke host -> hub host", arp_ping)
 
+    def replies_inline():
+        # The hub host's echo reply is in the hub's tap by the time the hub's
+        # RX thread has written the request: the RX thread sends it at once
+        # instead of waking the TX thread (TxPath::forward_replies).
+        before = hub.peer_status("sitea")["replies_inline"]
+        sh.run("ping -c 20 -i 0.05 -W 2 %s" % hub.host_ip)
+        sent = hub.peer_status("sitea")["replies_inline"] - before
+        assert sent >= 10, "only %d of 20 echo replies were sent by the RX thread" % sent
+    sc.check("light traffic: the RX thread sends the replies itself (replies_inline)", replies_inline)
+
     def broadcast_ping():
         # Hosts ignore broadcast echo by default; let the hub host answer.
         hh.run("sysctl -qw net.ipv4.icmp_echo_ignore_broadcasts=0")

@@ -30,11 +30,11 @@ TEST(Status, JsonHasTheContractFields) {
             "{\"name\":\"frontend\",\"role\":\"hub\",\"bridge\":\"br0\",\"drops\":{},\"peers\":["
             "{\"name\":\"sitea\",\"tap\":\"sb-sitea\",\"state\":\"established\",\"endpoint\":\"192.0.2.2:40000\","
             "\"last_handshake_age_s\":3.2,\"rx_bytes\":10,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":2,"
-            "\"fragments\":{\"tx\":4,\"rx\":0,\"reassembled\":0},\"drops\":{\"replay\":1},"
+            "\"fragments\":{\"tx\":4,\"rx\":0,\"reassembled\":0},\"replies_inline\":0,\"drops\":{\"replay\":1},"
             "\"macs\":[\"52:54:00:12:34:56\"]},"
             "{\"name\":\"siteb\",\"tap\":\"sb-siteb\",\"state\":\"idle\",\"endpoint\":null,"
             "\"last_handshake_age_s\":null,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_frames\":0,\"tx_frames\":0,"
-            "\"fragments\":{\"tx\":0,\"rx\":0,\"reassembled\":0},\"drops\":{},\"macs\":[]}]}\n");
+            "\"fragments\":{\"tx\":0,\"rx\":0,\"reassembled\":0},\"replies_inline\":0,\"drops\":{},\"macs\":[]}]}\n");
   auto table = to_table(s);
   EXPECT_NE(table.find("sitea"), std::string::npos);
   EXPECT_NE(table.find("behind sb-sitea: 52:54:00:12:34:56"), std::string::npos) << table;
