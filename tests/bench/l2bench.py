@@ -155,7 +155,7 @@ def measure_once(rig, tunnel, offload, args):
         ("tcp4", lambda: measure.tcp(rig, 4, args.tcp_seconds, tunnel.daemons),
          {"gbps": "tcp4_gbps", "cpu_s_per_gb": "tcp4_cpu_s_per_gb"}),
         ("udp64", lambda: measure.udp_small(rig, args.udp_seconds),
-         {"nic_pps": "udp_nic_pps", "nic_loss_pct": "udp_nic_loss_pct", "delivered_pps": "udp_delivered_pps",
+         {"hb_pps": "udp_hb_pps", "hb_loss_pct": "udp_hb_loss_pct", "delivered_pps": "udp_delivered_pps",
           "offered_pps": "udp_offered_pps", "loss_pct": "udp_loss_pct"}),
         ("df", lambda: measure.largest_df_ping(rig),
          {"df_max": "df_max", "full_ping_wan_fragments": "full_ping_wan_fragments"}),

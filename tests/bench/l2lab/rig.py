@@ -101,15 +101,15 @@ class Rig:
         """Sum of the gateways' /proc/net/snmp Ip counters (fragments created/received)."""
         total = {}
         for gw in self.gateways():
-            for key, value in read_snmp_ip(gw).items():
+            for key, value in read_snmp(gw, "Ip").items():
                 total[key] = total.get(key, 0) + value
         return total
 
 
-def read_snmp_ip(ns):
-    """The 'Ip:' row of /proc/net/snmp as seen inside namespace ns."""
-    lines = [l.split() for l in ns.run(["cat", "/proc/net/snmp"]).stdout.splitlines() if l.startswith("Ip:")]
+def read_snmp(ns, proto):
+    """The counters of one protocol ('Ip', 'Udp', ...) of /proc/net/snmp inside namespace ns."""
+    lines = [l.split() for l in ns.run(["cat", "/proc/net/snmp"]).stdout.splitlines() if l.startswith(proto + ":")]
     if len(lines) < 2:
-        raise RuntimeError("%s: no Ip rows in /proc/net/snmp" % ns.name)
+        raise RuntimeError("%s: no %s rows in /proc/net/snmp" % (ns.name, proto))
     header, values = lines[0][1:], lines[1][1:]
     return {k: int(v) for k, v in zip(header, values)}
