@@ -60,7 +60,10 @@ class RxPath {
   // One datagram (or one piece of a UDP_GRO message).
   bool handle(const PortTable& table, std::uint8_t* data, std::size_t size, const Endpoint& from, core::TimePoint now);
   void flush_coalesced();
+  // Counts a failure as tap_write_failed.
   void write_tap(PeerPort& port, const iovec* iov, int count, std::size_t frames);
+  // Returns 0 or the errno of the failure (not counted).
+  int writev_tap(PeerPort& port, const iovec* iov, int count, std::size_t frames);
 
   core::Device& device_;
   UdpSocket& socket_;
@@ -73,6 +76,7 @@ class RxPath {
   ReceiveBatch batch_;
   core::RxContext context_;
   GroCoalescer coalescer_;
+  TsoSegmenter splitter_;              // a refused USO super-frame back into datagrams
   std::shared_ptr<PeerPort> pending_;  // whose frames the coalescer holds
   // This wake-up's tap writes: frames written and the first few ports written to.
   std::size_t frames_written_ = 0;
