@@ -256,13 +256,17 @@ std::vector<Bytes> split_uso(const Bytes& out) {
   return v;
 }
 
+void add_all(GroCoalescer& gro, const std::vector<Bytes>& run) {
+  for (const auto& d : run) ASSERT_TRUE(gro.add(d.data(), d.size(), kUdp));
+}
+
 Bytes output_of(GroCoalescer& gro) {
   return Bytes(gro.output(), gro.output() + gro.output_size());
 }
 
 void expect_round_trip(const UdpFlow& fl, const std::vector<Bytes>& run) {
   GroCoalescer gro;
-  for (const auto& d : run) ASSERT_TRUE(gro.add(d.data(), d.size(), kUdp));
+  add_all(gro, run);
   ASSERT_EQ(gro.segments(), run.size());
   EXPECT_TRUE(gro.udp());
   Bytes out = output_of(gro);
@@ -283,7 +287,7 @@ TEST(GroCoalescerUdp, ShorterLastDatagramEndsTheRun) {
   auto run = udp_run(fl, 10, 64, 17);
   expect_round_trip(fl, run);
   GroCoalescer gro;
-  for (const auto& d : run) ASSERT_TRUE(gro.add(d.data(), d.size(), kUdp));
+  add_all(gro, run);
   auto next = datagram(fl, static_cast<std::uint16_t>(0xfffe + 10), 17, 99);  // even the same size
   EXPECT_FALSE(gro.add(next.data(), next.size(), kUdp));
   EXPECT_EQ(gro.segments(), 10u);
@@ -305,7 +309,7 @@ TEST(GroCoalescerUdp, ChecksumZeroOnIpv4MergesAndGetsARealOne) {
   std::vector<Bytes> run;
   for (std::uint16_t i = 0; i < 4; ++i) run.push_back(datagram(fl, static_cast<std::uint16_t>(7 + i), 64, 1, true));
   GroCoalescer gro;
-  for (const auto& d : run) ASSERT_TRUE(gro.add(d.data(), d.size(), kUdp));
+  add_all(gro, run);
   auto segs = split_uso(output_of(gro));
   ASSERT_EQ(segs.size(), run.size());
   for (std::size_t i = 0; i < segs.size(); ++i) {
@@ -470,11 +474,11 @@ TEST(GroWrite, UsoSuperFrameIsOneWrite) {
   auto run = udp_run(fl, 20, 64);
   GroCoalescer gro;
   TsoSegmenter splitter;
-  for (const auto& d : run) ASSERT_TRUE(gro.add(d.data(), d.size(), kUdp));
+  add_all(gro, run);
   FakeTap tap;
   auto r = write_coalesced(gro, splitter, std::ref(tap));
   EXPECT_EQ(r.lost, 0u);
-  EXPECT_FALSE(r.uso_refused);
+  ASSERT_FALSE(r.uso_refused);
   ASSERT_EQ(tap.packets.size(), 1u);
   EXPECT_EQ(tap.packets[0], expected_uso(run, fl));
 }
@@ -484,7 +488,7 @@ TEST(GroWrite, KernelWithoutUsoGetsTheDatagramsOneByOne) {
   auto run = udp_run(fl, 20, 64, 10);
   GroCoalescer gro;
   TsoSegmenter splitter;
-  for (const auto& d : run) ASSERT_TRUE(gro.add(d.data(), d.size(), kUdp));
+  add_all(gro, run);
   FakeTap tap;
   tap.refuse_uso = EINVAL;
   auto r = write_coalesced(gro, splitter, std::ref(tap));
@@ -503,7 +507,7 @@ TEST(GroWrite, OtherFailuresLoseTheFramesWithoutFallback) {
   auto run = udp_run(fl, 5, 64);
   GroCoalescer gro;
   TsoSegmenter splitter;
-  for (const auto& d : run) ASSERT_TRUE(gro.add(d.data(), d.size(), kUdp));
+  add_all(gro, run);
   FakeTap full;
   full.refuse_all = EAGAIN;  // the tap's queue is full
   auto r = write_coalesced(gro, splitter, std::ref(full));
