@@ -2,7 +2,9 @@
 // The RX half of the data path, on its own thread: datagrams drained from
 // the UDP socket with recvmmsg (up to kBatchDatagrams per syscall) are opened
 // in place by the core (authenticate, replay window, roaming, reassembly) and
-// complete frames are written to the sending peer's tap. Handshake messages
+// complete frames are written to the sending peer's tap; with tap_offload,
+// consecutive frames of one TCP or UDP flow in a batch are merged by the
+// GroCoalescer and written as one GSO super-frame (gro_write.hpp). Handshake messages
 // are copied to the control thread (bounded queue), never handled here.
 #include <sys/uio.h>
 
