@@ -26,6 +26,9 @@ struct PeerPort {
   core::FrameFilter filter;
   // The tap was opened with IFF_VNET_HDR: every read/write carries a virtio_net_hdr.
   bool vnet_header = false;
+  // RX thread only: same-flow UDP datagrams may be written as one USO
+  // super-frame; cleared for good when the kernel refuses one (< 6.2).
+  bool rx_uso = true;
   // TX thread: merge in-order TCP segments of a drained batch and re-cut them
   // to fit one datagram (TxCoalescer; config `tx_coalesce`).
   bool tx_coalesce = false;

@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "core_endpoint.hpp"
+#include "gro_write.hpp"
 #include "segbridge/log.hpp"
 #include "tso_segmenter.hpp"
 
@@ -138,10 +139,12 @@ void RxPath::deliver(const PortTable& table, core::RxResult& r) {
   const std::shared_ptr<PeerPort>& port = it->second;
   if (!port->filter.allow(r.frame.data, r.frame.size)) return;  // counted by the filter
   if (port->vnet_header) {
-    // Userspace GRO: merge in-order segments of one TCP flow (same peer).
-    if (pending_ == port && coalescer_.add(r.frame.data, r.frame.size)) return;
+    // Userspace GRO: merge in-order segments of one TCP flow, or same-size
+    // datagrams of one UDP flow (USO), of the same peer.
+    const auto flows = port->rx_uso ? GroCoalescer::Flows::tcp_and_udp : GroCoalescer::Flows::tcp;
+    if (pending_ == port && coalescer_.add(r.frame.data, r.frame.size, flows)) return;
     flush_coalesced();
-    if (coalescer_.add(r.frame.data, r.frame.size)) {
+    if (coalescer_.add(r.frame.data, r.frame.size, flows)) {
       pending_ = port;
       return;
     }
@@ -160,14 +163,29 @@ void RxPath::deliver(const PortTable& table, core::RxResult& r) {
 void RxPath::flush_coalesced() {
   if (!pending_) return;
   if (!coalescer_.empty()) {
-    iovec iov{const_cast<std::uint8_t*>(coalescer_.output()), coalescer_.output_size()};
-    write_tap(*pending_, &iov, 1, coalescer_.segments());
+    PeerPort& port = *pending_;
+    GroWriteResult r = write_coalesced(coalescer_, splitter_, [&](const iovec* iov, int count, std::size_t frames) {
+      return writev_tap(port, iov, count, frames);
+    });
+    if (r.lost) port.tap_write_failed.fetch_add(r.lost, std::memory_order_relaxed);
+    if (r.uso_refused) {
+      port.rx_uso = false;
+      log::warning("tap " + port.tap.name() +
+                   ": the kernel refused a UDP GSO (USO) write (needs Linux >= 6.2); UDP datagrams are written one "
+                   "by one from now on");
+    }
     coalescer_.clear();
   }
   pending_.reset();
 }
 
 void RxPath::write_tap(PeerPort& port, const iovec* iov, int count, std::size_t frames) {
+  // EAGAIN: the tap's queue is full (the bridge cannot keep up); EIO: the
+  // tap is down. Either way the frames are lost: count them, never block RX.
+  if (writev_tap(port, iov, count, frames) != 0) port.tap_write_failed.fetch_add(frames, std::memory_order_relaxed);
+}
+
+int RxPath::writev_tap(PeerPort& port, const iovec* iov, int count, std::size_t frames) {
   for (;;) {
     ssize_t n = ::writev(port.tap.fd(), iov, count);
     if (n >= 0) {
@@ -176,13 +194,9 @@ void RxPath::write_tap(PeerPort& port, const iovec* iov, int count, std::size_t 
           written_count_ < written_.size()) {
         written_[written_count_++] = &port;
       }
-      return;
+      return 0;
     }
-    if (errno == EINTR) continue;
-    // EAGAIN: the tap's queue is full (the bridge cannot keep up); EIO: the
-    // tap is down. Either way the frames are lost: count them, never block RX.
-    port.tap_write_failed.fetch_add(frames, std::memory_order_relaxed);
-    return;
+    if (errno != EINTR) return errno;
   }
 }
 

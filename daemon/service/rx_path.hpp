@@ -2,7 +2,9 @@
 // The RX half of the data path, on its own thread: datagrams drained from
 // the UDP socket with recvmmsg (up to kBatchDatagrams per syscall) are opened
 // in place by the core (authenticate, replay window, roaming, reassembly) and
-// complete frames are written to the sending peer's tap. Handshake messages
+// complete frames are written to the sending peer's tap; with tap_offload,
+// consecutive frames of one TCP or UDP flow in a batch are merged by the
+// GroCoalescer and written as one GSO super-frame (gro_write.hpp). Handshake messages
 // are copied to the control thread (bounded queue), never handled here.
 #include <sys/uio.h>
 
@@ -60,7 +62,10 @@ class RxPath {
   // One datagram (or one piece of a UDP_GRO message).
   bool handle(const PortTable& table, std::uint8_t* data, std::size_t size, const Endpoint& from, core::TimePoint now);
   void flush_coalesced();
+  // Counts a failure as tap_write_failed.
   void write_tap(PeerPort& port, const iovec* iov, int count, std::size_t frames);
+  // Returns 0 or the errno of the failure (not counted).
+  int writev_tap(PeerPort& port, const iovec* iov, int count, std::size_t frames);
 
   core::Device& device_;
   UdpSocket& socket_;
@@ -73,6 +78,7 @@ class RxPath {
   ReceiveBatch batch_;
   core::RxContext context_;
   GroCoalescer coalescer_;
+  TsoSegmenter splitter_;              // a refused USO super-frame back into datagrams
   std::shared_ptr<PeerPort> pending_;  // whose frames the coalescer holds
   // This wake-up's tap writes: frames written and the first few ports written to.
   std::size_t frames_written_ = 0;

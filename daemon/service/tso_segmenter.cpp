@@ -16,6 +16,7 @@ constexpr std::uint16_t kEtherTypeIpv6 = 0x86DD;
 constexpr std::uint16_t kEtherTypeVlan = 0x8100;
 constexpr std::uint16_t kEtherTypeQinQ = 0x88A8;
 constexpr std::uint8_t kProtoTcp = 6;
+constexpr std::uint8_t kProtoUdp = 17;
 constexpr std::uint8_t kTcpFin = 0x01, kTcpPsh = 0x08, kTcpCwr = 0x80;
 // 64 KB of payload cut into segments of >= 536 bytes, each with <= 136 bytes
 // of headers (2 VLAN tags, IPv6, TCP with options).
@@ -72,7 +73,8 @@ TsoSegmenter::Result TsoSegmenter::process(const VirtioNetHdr& hdr, std::uint8_t
     count_ = 1;
     return Result::passthrough;
   }
-  if ((hdr.gso_type & kVirtioNetHdrGsoEcn) || (gso != kVirtioNetHdrGsoTcpv4 && gso != kVirtioNetHdrGsoTcpv6)) {
+  if ((hdr.gso_type & kVirtioNetHdrGsoEcn) ||
+      (gso != kVirtioNetHdrGsoTcpv4 && gso != kVirtioNetHdrGsoTcpv6 && gso != kVirtioNetHdrGsoUdpL4)) {
     return Result::unsupported;
   }
   return segment(hdr, frame, len, max_frame);
@@ -90,36 +92,46 @@ TsoSegmenter::Result TsoSegmenter::segment(const VirtioNetHdr& hdr, const std::u
     type = be16(in + l3);
   }
   l3 += 2;
-  const bool v4 = (hdr.gso_type & 0x7F) == kVirtioNetHdrGsoTcpv4;
+  // USO: the IP version comes from the frame (one GSO type for both).
+  const bool udp = (hdr.gso_type & 0x7F) == kVirtioNetHdrGsoUdpL4;
+  const bool v4 = udp ? type == kEtherTypeIpv4 : (hdr.gso_type & 0x7F) == kVirtioNetHdrGsoTcpv4;
+  const std::uint8_t proto = udp ? kProtoUdp : kProtoTcp;
   std::size_t l4 = 0;
   if (v4) {
     if (type != kEtherTypeIpv4 || l3 + 20 > len) return Result::malformed;
     std::size_t ihl = std::size_t(in[l3] & 0x0F) * 4;
-    if ((in[l3] >> 4) != 4 || ihl < 20 || in[l3 + 9] != kProtoTcp) return Result::malformed;
+    if ((in[l3] >> 4) != 4 || ihl < 20 || in[l3 + 9] != proto) return Result::malformed;
     l4 = l3 + ihl;
   } else {
     if (type != kEtherTypeIpv6 || l3 + 40 > len) return Result::malformed;
     if ((in[l3] >> 4) != 6) return Result::malformed;
-    if (in[l3 + 6] != kProtoTcp) return Result::unsupported;  // extension headers
+    if (in[l3 + 6] != proto) return Result::unsupported;  // extension headers
     l4 = l3 + 40;
   }
-  if (l4 + 20 > len) return Result::malformed;
-  const std::size_t tcp_hdr = std::size_t(in[l4 + 12] >> 4) * 4;
-  if (tcp_hdr < 20) return Result::malformed;
-  const std::size_t headers = l4 + tcp_hdr;
+  const std::size_t l4_hdr = udp ? 8 : (l4 + 20 > len ? 0 : std::size_t(in[l4 + 12] >> 4) * 4);
+  if (l4_hdr < 8 || (!udp && l4_hdr < 20)) return Result::malformed;
+  const std::size_t headers = l4 + l4_hdr;
   if (headers > len) return Result::malformed;
   const std::size_t payload = len - headers;
-  if (hdr.gso_size == 0 || max_frame <= headers + 64) return Result::malformed;
-  const std::size_t mss = std::min<std::size_t>(hdr.gso_size, max_frame - headers);
+  if (hdr.gso_size == 0) return Result::malformed;
+  // TCP: a smaller MSS than the sender's is fine, so every segment fits one
+  // datagram. UDP datagram boundaries are the application's: cut exactly at
+  // gso_size (a frame that does not fit one datagram is fragmented later).
+  std::size_t mss = hdr.gso_size;
+  if (!udp) {
+    if (max_frame <= headers + 64) return Result::malformed;
+    mss = std::min(mss, max_frame - headers);
+  }
   const std::size_t segments = payload == 0 ? 1 : (payload + mss - 1) / mss;
   if (segments > kMaxSegments || segments * headers + payload > scratch_.size()) return Result::malformed;
 
-  const std::uint32_t seq0 = be32(in + l4 + 4);
+  const std::uint32_t seq0 = udp ? 0 : be32(in + l4 + 4);
   const std::uint16_t id0 = v4 ? be16(in + l3 + 4) : 0;
-  const std::uint8_t flags0 = in[l4 + 13];
+  const std::uint8_t flags0 = udp ? 0 : in[l4 + 13];
+  const std::size_t csum_field = l4 + (udp ? 6 : 16);
   // Pseudo-header part that does not depend on the segment: addresses + protocol.
   std::uint32_t pseudo = v4 ? checksum_add(0, in + l3 + 12, 8) : checksum_add(0, in + l3 + 8, 32);
-  pseudo += kProtoTcp;
+  pseudo += proto;
 
   std::uint8_t* out = scratch_.data();
   std::size_t offset = 0;
@@ -128,7 +140,7 @@ TsoSegmenter::Result TsoSegmenter::segment(const VirtioNetHdr& hdr, const std::u
     const std::size_t seg_len = headers + chunk;
     std::memcpy(out, in, headers);
     std::memcpy(out + headers, in + headers + offset, chunk);
-    const std::size_t l4_len = tcp_hdr + chunk;
+    const std::size_t l4_len = l4_hdr + chunk;
     if (v4) {
       put16(out + l3 + 2, static_cast<std::uint16_t>(seg_len - l3));
       put16(out + l3 + 4, static_cast<std::uint16_t>(id0 + i));
@@ -137,15 +149,21 @@ TsoSegmenter::Result TsoSegmenter::segment(const VirtioNetHdr& hdr, const std::u
     } else {
       put16(out + l3 + 4, static_cast<std::uint16_t>(seg_len - l4));
     }
-    put32(out + l4 + 4, seq0 + static_cast<std::uint32_t>(offset));
-    std::uint8_t flags = flags0;
-    if (i + 1 < segments) flags &= static_cast<std::uint8_t>(~(kTcpFin | kTcpPsh));
-    if (i > 0) flags &= static_cast<std::uint8_t>(~kTcpCwr);
-    out[l4 + 13] = flags;
-    put16(out + l4 + 16, 0);
+    if (udp) {
+      put16(out + l4 + 4, static_cast<std::uint16_t>(l4_len));
+    } else {
+      put32(out + l4 + 4, seq0 + static_cast<std::uint32_t>(offset));
+      std::uint8_t flags = flags0;
+      if (i + 1 < segments) flags &= static_cast<std::uint8_t>(~(kTcpFin | kTcpPsh));
+      if (i > 0) flags &= static_cast<std::uint8_t>(~kTcpCwr);
+      out[l4 + 13] = flags;
+    }
+    put16(out + csum_field, 0);
     std::uint32_t sum = pseudo + static_cast<std::uint32_t>(l4_len);
     sum = checksum_add(sum, out + l4, l4_len);
-    put16(out + l4 + 16, static_cast<std::uint16_t>(~checksum_fold(sum)));
+    std::uint16_t csum = static_cast<std::uint16_t>(~checksum_fold(sum));
+    if (udp && csum == 0) csum = 0xFFFF;  // 0 would mean "no checksum"
+    put16(out + csum_field, csum);
     frames_[i] = Frame{out, seg_len};
     out += seg_len;
     offset += chunk;

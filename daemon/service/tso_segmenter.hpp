@@ -7,7 +7,12 @@
 //    segments small enough that each frame fits ONE tunnel datagram
 //    (TUNNEL-NOTES §3.2 step 4: a smaller MSS than the sender's is always
 //    acceptable to the receiver), with IP length/id/checksum and TCP
-//    sequence number/flags/checksum rewritten per segment.
+//    sequence number/flags/checksum rewritten per segment;
+//  * a UDP super-frame (GSO UDP_L4, "USO") is cut into its datagrams at
+//    exactly gso_size (datagram boundaries are the application's), with IP
+//    length/id/checksum and UDP length/checksum rewritten per datagram. The
+//    taps never offer USO on reads (no TUN_F_USO4/6); RxPath uses this to
+//    write its own USO super-frames one by one when a kernel refuses them.
 // So bulk TCP costs one tap read per ~45 segments and needs no in-tunnel
 // fragmentation. Everything else passes through unchanged.
 #include <cstddef>
@@ -23,6 +28,7 @@ inline constexpr std::uint8_t kVirtioNetHdrGsoNone = 0;
 inline constexpr std::uint8_t kVirtioNetHdrGsoTcpv4 = 1;
 inline constexpr std::uint8_t kVirtioNetHdrGsoUdp = 3;
 inline constexpr std::uint8_t kVirtioNetHdrGsoTcpv6 = 4;
+inline constexpr std::uint8_t kVirtioNetHdrGsoUdpL4 = 5;  // USO (Linux >= 6.2)
 inline constexpr std::uint8_t kVirtioNetHdrGsoEcn = 0x80;
 
 struct VirtioNetHdr {

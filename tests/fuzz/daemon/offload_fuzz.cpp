@@ -1,6 +1,7 @@
 // Tap offload helpers on arbitrary input: TsoSegmenter (what the local tap
 // hands over, with any virtio_net_hdr) never overruns and never produces a
-// frame larger than asked; GroCoalescer (fed frames that arrived from a
+// frame larger than asked (a UDP super-frame: larger than its input);
+// GroCoalescer (TCP and UDP) (fed frames that arrived from a
 // remote site) never overruns and never emits more than it may; TxCoalescer
 // (the segments, then the raw frame) never fails a cut and emits only frames
 // that fit one datagram or are one of its inputs, unchanged.
@@ -29,11 +30,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::size_t total = 0;
     for (std::size_t i = 0; i < segmenter.count(); ++i) {
       auto f = segmenter.frame(i);
-      if (r == TsoSegmenter::Result::segmented && f.size > max_frame) std::abort();
+      // UDP is cut at gso_size exactly (datagram boundaries), not at max_frame.
+      const bool uso = (hdr.gso_type & 0x7F) == kVirtioNetHdrGsoUdpL4;
+      if (r == TsoSegmenter::Result::segmented && f.size > (uso ? frame.size() : max_frame)) std::abort();
       total += f.size;
-      if (!coalescer.add(f.data, f.size)) {
+      if (!coalescer.add(f.data, f.size, GroCoalescer::Flows::tcp_and_udp)) {
         coalescer.clear();
-        coalescer.add(f.data, f.size);
+        coalescer.add(f.data, f.size, GroCoalescer::Flows::tcp_and_udp);
       }
     }
     if (r == TsoSegmenter::Result::passthrough && total != frame.size()) std::abort();
@@ -55,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (tx.cut_failed() != 0) std::abort();
   }
   coalescer.clear();
-  coalescer.add(frame.data(), frame.size());
+  coalescer.add(frame.data(), frame.size(), GroCoalescer::Flows::tcp_and_udp);
   if (!coalescer.empty()) {
     const std::uint8_t* out = coalescer.output();
     if (coalescer.output_size() > kVirtioNetHdrSize + GroCoalescer::kMaxSuperFrame) std::abort();

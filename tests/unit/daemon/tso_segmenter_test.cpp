@@ -188,3 +188,78 @@ TEST(TsoSegmenter, RejectsInconsistentFrames) {
   udp[b.l3 + 9] = 17;
   EXPECT_EQ(seg.process(gso(false, b.headers, 1448), udp.data(), udp.size(), 1436), TsoSegmenter::Result::malformed);
 }
+
+namespace {
+
+// A UDP super-frame: the TCP builder's frame with its L4 header replaced by UDP.
+Built build_udp(bool v6, std::size_t payload) {
+  Built b = build(v6, false, 0, 0x10);
+  b.frame.resize(b.l4);
+  b.frame[v6 ? b.l3 + 6 : b.l3 + 9] = 17;
+  b.frame.insert(b.frame.end(), {0x13, 0x89, 0x17, 0x70, 0, 0, 0, 0});
+  b.headers = b.frame.size();
+  for (std::size_t i = 0; i < payload; ++i) b.frame.push_back(static_cast<std::uint8_t>(i * 29 + 3));
+  return b;
+}
+
+VirtioNetHdr uso(std::size_t headers, std::uint16_t gso_size) {
+  VirtioNetHdr h;
+  h.flags = kVirtioNetHdrFNeedsCsum;
+  h.gso_type = kVirtioNetHdrGsoUdpL4;
+  h.hdr_len = static_cast<std::uint16_t>(headers);
+  h.gso_size = gso_size;
+  h.csum_start = 0;
+  h.csum_offset = 6;
+  return h;
+}
+
+}  // namespace
+
+TEST(TsoSegmenter, CutsUdpSuperFrameExactlyAtGsoSize) {
+  for (bool v6 : {false, true}) {
+    TsoSegmenter seg;
+    // 1200-byte datagrams, more than a 600-byte max_frame: never re-cut (the
+    // application's datagram boundaries), the last one shorter.
+    auto b = build_udp(v6, 5 * 1200 + 77);
+    ASSERT_EQ(seg.process(uso(b.headers, 1200), b.frame.data(), b.frame.size(), 600), TsoSegmenter::Result::segmented);
+    ASSERT_EQ(seg.count(), 6u);
+    std::vector<std::uint8_t> joined;
+    for (std::size_t i = 0; i < seg.count(); ++i) {
+      std::vector<std::uint8_t> s(seg.frame(i).data, seg.frame(i).data + seg.frame(i).size);
+      const std::size_t chunk = i < 5 ? 1200 : 77;
+      ASSERT_EQ(s.size(), b.headers + chunk);
+      const std::size_t l4_len = s.size() - b.l4;
+      if (!v6) {
+        EXPECT_EQ(get16(s, b.l3 + 2), s.size() - b.l3);
+        EXPECT_EQ(get16(s, b.l3 + 4), 0x1234 + i);
+        EXPECT_EQ(fold(naive_sum(s, b.l3, b.l4)), 0xFFFF);
+      } else {
+        EXPECT_EQ(get16(s, b.l3 + 4), l4_len);
+      }
+      EXPECT_EQ(get16(s, b.l4 + 4), l4_len);
+      std::uint32_t pseudo = v6 ? naive_sum(s, b.l3 + 8, b.l3 + 40) : naive_sum(s, b.l3 + 12, b.l3 + 20);
+      EXPECT_EQ(fold(naive_sum(s, b.l4, s.size(), pseudo + 17 + static_cast<std::uint32_t>(l4_len))), 0xFFFF);
+      EXPECT_NE(get16(s, b.l4 + 6), 0) << "0 would mean no checksum";
+      joined.insert(joined.end(), s.begin() + static_cast<std::ptrdiff_t>(b.headers), s.end());
+    }
+    EXPECT_EQ(joined,
+              std::vector<std::uint8_t>(b.frame.begin() + static_cast<std::ptrdiff_t>(b.headers), b.frame.end()));
+  }
+}
+
+TEST(TsoSegmenter, RejectsInconsistentUdpSuperFrames) {
+  TsoSegmenter seg;
+  auto b = build_udp(false, 3000);
+  EXPECT_EQ(seg.process(uso(b.headers, 0), b.frame.data(), b.frame.size(), 1436), TsoSegmenter::Result::malformed);
+  auto tcp = build(false, false, 3000, 0x10);  // USO on a TCP frame
+  EXPECT_EQ(seg.process(uso(tcp.headers, 1000), tcp.frame.data(), tcp.frame.size(), 1436),
+            TsoSegmenter::Result::malformed);
+  EXPECT_EQ(seg.process(uso(b.headers, 1000), b.frame.data(), b.l4 + 4, 1436), TsoSegmenter::Result::malformed);
+  auto ext = build_udp(true, 3000);
+  ext.frame[ext.l3 + 6] = 0;  // hop-by-hop extension header
+  EXPECT_EQ(seg.process(uso(ext.headers, 1000), ext.frame.data(), ext.frame.size(), 1436),
+            TsoSegmenter::Result::unsupported);
+  auto tiny = build_udp(false, 3000);  // more datagrams than the segmenter holds
+  EXPECT_EQ(seg.process(uso(tiny.headers, 1), tiny.frame.data(), tiny.frame.size(), 1436),
+            TsoSegmenter::Result::malformed);
+}
