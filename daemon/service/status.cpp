@@ -53,7 +53,8 @@ std::string to_json(const DaemonStatus& s) {
     }
     o << ",\"rx_bytes\":" << p.rx_bytes << ",\"tx_bytes\":" << p.tx_bytes << ",\"rx_frames\":" << p.rx_frames
       << ",\"tx_frames\":" << p.tx_frames << ",\"fragments\":{\"tx\":" << p.fragments_tx << ",\"rx\":" << p.fragments_rx
-      << ",\"reassembled\":" << p.reassembled << "},\"replies_inline\":" << p.replies_inline << ",\"drops\":" << json_drops(p.drops) << ",\"macs\":[";
+      << ",\"reassembled\":" << p.reassembled << "},\"replies_inline\":" << p.replies_inline
+      << ",\"drops\":" << json_drops(p.drops) << ",\"macs\":[";
     bool f = true;
     for (const auto& m : p.macs) {
       o << (f ? "" : ",") << json_quote(m);
