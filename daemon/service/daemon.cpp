@@ -121,7 +121,9 @@ Daemon::Daemon(DaemonConfig config, bool debug)
       queue_handshake(d, n, from);
     };
     hooks.attention = [this] { request_attention(); };
+    hooks.hold_replies = [this] { tx_->hold_replies(); };
     hooks.tap_written = [this](PeerPort& port) { tx_->forward_replies(port); };
+    hooks.release_replies = [this] { tx_->release_replies(); };
     rx_ = std::make_unique<RxPath>(*device_, *socket_, ports_, std::move(hooks));
     for (const auto& p : config_.peers) start_peer(p);
     control_ = std::make_unique<ControlServer>(io_, config_.control_socket,

@@ -71,11 +71,16 @@ void RxPath::drain() {
   std::shared_ptr<const PortTable> table = ports_.snapshot();
   frames_written_ = 0;
   written_count_ = 0;
+  bool holding = false;
   for (std::size_t round = 0; round < kBatchesPerWakeup; ++round) {
     std::size_t n = socket_.receive(batch_);
     if (n == 0) {
       empty = true;
       break;
+    }
+    if (round == 0 && hooks_.tap_written && datagrams_in_batch(n) <= kRepliesAfterFrames) {
+      hooks_.hold_replies();
+      holding = true;
     }
     auto now = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < n; ++i) {
@@ -99,14 +104,24 @@ void RxPath::drain() {
     }
   }
   if (attention && hooks_.attention) hooks_.attention();
-  if (hooks_.tap_written && frames_written_ <= kRepliesAfterFrames) {
+  if (holding) {
     for (std::size_t i = 0; i < written_count_; ++i) hooks_.tap_written(*written_[i]);
+    hooks_.release_replies();
   }
   if (empty) {
     wait();
   } else {
     boost::asio::post(io_, [this] { drain(); });
   }
+}
+
+std::size_t RxPath::datagrams_in_batch(std::size_t messages) const {
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < messages; ++i) {
+    const std::size_t piece = batch_.segment_size(i);
+    total += piece ? (batch_.length(i) + piece - 1) / piece : 1;
+  }
+  return total;
 }
 
 bool RxPath::handle(const PortTable& table, std::uint8_t* data, std::size_t size, const Endpoint& from,

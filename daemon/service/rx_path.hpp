@@ -28,9 +28,13 @@ struct RxHooks {
   std::function<void(const std::uint8_t* data, std::size_t size, const core::Endpoint& from)> handshake;
   // The core wants the control thread's timers run soon.
   std::function<void()> attention;
-  // A light wake-up (≤ kRepliesAfterFrames frames) wrote into this port's tap:
-  // the local host's reply may already be waiting there (TxPath::forward_replies).
+  // Inline replies (TxPath): a light wake-up (≤ kRepliesAfterFrames
+  // datagrams) calls hold_replies() before its first tap write, tap_written()
+  // for each tap it wrote into (the local host's reply may already be waiting
+  // there) and then release_replies(). All three or none are set.
+  std::function<void()> hold_replies;
   std::function<void(PeerPort& port)> tap_written;
+  std::function<void()> release_replies;
 };
 
 class RxPath {
@@ -58,6 +62,8 @@ class RxPath {
  private:
   void wait();
   void drain();
+  // Datagrams in the first `messages` messages of batch_ (a UDP_GRO message holds several).
+  std::size_t datagrams_in_batch(std::size_t messages) const;
   void deliver(const PortTable& table, core::RxResult& r);
   // One datagram (or one piece of a UDP_GRO message).
   bool handle(const PortTable& table, std::uint8_t* data, std::size_t size, const Endpoint& from, core::TimePoint now);
@@ -81,6 +87,7 @@ class RxPath {
   TsoSegmenter splitter_;              // a refused USO super-frame back into datagrams
   std::shared_ptr<PeerPort> pending_;  // whose frames the coalescer holds
   // This wake-up's tap writes: frames written and the first few ports written to.
+  // A light wake-up (hold_replies called) forwards the replies of these ports.
   std::size_t frames_written_ = 0;
   std::array<PeerPort*, 4> written_{};
   std::size_t written_count_ = 0;

@@ -84,6 +84,14 @@ void TxPath::wait(const std::shared_ptr<Watcher>& w) {
 }
 
 void TxPath::drain(const std::shared_ptr<Watcher>& w) {
+  if (rx_holds_.load(std::memory_order_acquire)) {
+    // The RX thread is writing requests whose replies it will send itself;
+    // let it (yield: it may share this CPU). Bounded: then drain as usual.
+    auto deadline = std::chrono::steady_clock::now() + kHoldWait;
+    while (rx_holds_.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+  }
   TapRead r;
   {
     std::lock_guard<std::mutex> lock(mutex_);

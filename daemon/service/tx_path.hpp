@@ -14,6 +14,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -36,6 +37,8 @@ class TxPath {
   static constexpr std::size_t kBatchDatagrams = 128;
   // forward_replies() reads at most this many frames (replies are few; bulk is the TX thread's).
   static constexpr std::size_t kRepliesPerCall = 16;
+  // Longest a woken TX thread defers to a holding RX thread (then it drains anyway).
+  static constexpr std::chrono::microseconds kHoldWait{200};
 
   // `attention` is called (on the TX thread) when the core wants the control
   // thread to run its timers soon (e.g. a frame found no session).
@@ -51,9 +54,14 @@ class TxPath {
   void set_path_mtu(unsigned mtu) { path_mtu_.store(mtu, std::memory_order_relaxed); }
   void remove_port(core::PeerId id);
 
-  // Any thread (the RX thread, after writing into `port`'s tap): send what the
-  // tap holds now, unless the TX thread is draining (then it will). Never blocks.
+  // The RX thread, around a light wake-up's tap writes: hold_replies() before
+  // the first write, forward_replies() for each tap written (sends what it
+  // holds now), release_replies() at the end. While held, a TX thread woken
+  // by those replies waits (≤ kHoldWait) instead of racing the RX thread for
+  // them — it was woken on another CPU and would add its wake-up latency.
+  void hold_replies() { rx_holds_.store(true, std::memory_order_release); }
   void forward_replies(PeerPort& port);
+  void release_replies() { rx_holds_.store(false, std::memory_order_release); }
 
  private:
   struct Watcher {
@@ -98,6 +106,7 @@ class TxPath {
   // Guards everything above that a drain touches (frame_, out_, send_,
   // out_ports_, segmenter_, coalescer_) and the core's TX side.
   std::mutex mutex_;
+  std::atomic<bool> rx_holds_{false};
 };
 
 }  // namespace segbridge::daemon
