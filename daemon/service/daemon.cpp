@@ -122,6 +122,7 @@ Daemon::Daemon(DaemonConfig config, bool debug)
     };
     hooks.attention = [this] { request_attention(); };
     hooks.hold_replies = [this] { tx_->hold_replies(); };
+    hooks.mute_tap = [this](PeerPort& port) { tx_->mute(port); };
     hooks.tap_written = [this](PeerPort& port) { tx_->forward_replies(port); };
     hooks.release_replies = [this] { tx_->release_replies(); };
     rx_ = std::make_unique<RxPath>(*device_, *socket_, ports_, std::move(hooks));

@@ -69,9 +69,8 @@ void RxPath::drain() {
   bool empty = false;
   // The table may change between wakeups (SIGHUP), never during one.
   std::shared_ptr<const PortTable> table = ports_.snapshot();
-  frames_written_ = 0;
   written_count_ = 0;
-  bool holding = false;
+  holding_ = false;
   for (std::size_t round = 0; round < kBatchesPerWakeup; ++round) {
     std::size_t n = socket_.receive(batch_);
     if (n == 0) {
@@ -80,7 +79,7 @@ void RxPath::drain() {
     }
     if (round == 0 && hooks_.tap_written && datagrams_in_batch(n) <= kRepliesAfterFrames) {
       hooks_.hold_replies();
-      holding = true;
+      holding_ = true;
     }
     auto now = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < n; ++i) {
@@ -104,9 +103,10 @@ void RxPath::drain() {
     }
   }
   if (attention && hooks_.attention) hooks_.attention();
-  if (holding) {
+  if (holding_) {
     for (std::size_t i = 0; i < written_count_; ++i) hooks_.tap_written(*written_[i]);
     hooks_.release_replies();
+    holding_ = false;
   }
   if (empty) {
     wait();
@@ -179,8 +179,8 @@ void RxPath::flush_coalesced() {
   if (!pending_) return;
   if (!coalescer_.empty()) {
     PeerPort& port = *pending_;
-    GroWriteResult r = write_coalesced(coalescer_, splitter_, [&](const iovec* iov, int count, std::size_t frames) {
-      return writev_tap(port, iov, count, frames);
+    GroWriteResult r = write_coalesced(coalescer_, splitter_, [&](const iovec* iov, int count, std::size_t /*frames: counted by write_coalesced*/) {
+      return writev_tap(port, iov, count);
     });
     if (r.lost) port.tap_write_failed.fetch_add(r.lost, std::memory_order_relaxed);
     if (r.uso_refused) {
@@ -197,20 +197,19 @@ void RxPath::flush_coalesced() {
 void RxPath::write_tap(PeerPort& port, const iovec* iov, int count, std::size_t frames) {
   // EAGAIN: the tap's queue is full (the bridge cannot keep up); EIO: the
   // tap is down. Either way the frames are lost: count them, never block RX.
-  if (writev_tap(port, iov, count, frames) != 0) port.tap_write_failed.fetch_add(frames, std::memory_order_relaxed);
+  if (writev_tap(port, iov, count) != 0) port.tap_write_failed.fetch_add(frames, std::memory_order_relaxed);
 }
 
-int RxPath::writev_tap(PeerPort& port, const iovec* iov, int count, std::size_t frames) {
+int RxPath::writev_tap(PeerPort& port, const iovec* iov, int count) {
+  if (holding_ && written_count_ < written_.size() &&
+      std::find(written_.begin(), written_.begin() + written_count_, &port) == written_.begin() + written_count_) {
+    // Before the write: the reply lands in the tap during it.
+    written_[written_count_++] = &port;
+    hooks_.mute_tap(port);
+  }
   for (;;) {
     ssize_t n = ::writev(port.tap.fd(), iov, count);
-    if (n >= 0) {
-      frames_written_ += frames;
-      if (std::find(written_.begin(), written_.begin() + written_count_, &port) == written_.begin() + written_count_ &&
-          written_count_ < written_.size()) {
-        written_[written_count_++] = &port;
-      }
-      return 0;
-    }
+    if (n >= 0) return 0;
     if (errno != EINTR) return errno;
   }
 }

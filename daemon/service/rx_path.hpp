@@ -29,10 +29,13 @@ struct RxHooks {
   // The core wants the control thread's timers run soon.
   std::function<void()> attention;
   // Inline replies (TxPath): a light wake-up (≤ kRepliesAfterFrames
-  // datagrams) calls hold_replies() before its first tap write, tap_written()
-  // for each tap it wrote into (the local host's reply may already be waiting
-  // there) and then release_replies(). All three or none are set.
+  // datagrams) calls hold_replies() before its first tap write, mute_tap()
+  // before the first write into each tap (up to written_.size() taps),
+  // tap_written() for each muted tap at the end (the local host's reply may
+  // already be waiting there; it also re-arms the tap) and then
+  // release_replies(). All four or none are set.
   std::function<void()> hold_replies;
+  std::function<void(PeerPort& port)> mute_tap;
   std::function<void(PeerPort& port)> tap_written;
   std::function<void()> release_replies;
 };
@@ -70,8 +73,9 @@ class RxPath {
   void flush_coalesced();
   // Counts a failure as tap_write_failed.
   void write_tap(PeerPort& port, const iovec* iov, int count, std::size_t frames);
-  // Returns 0 or the errno of the failure (not counted).
-  int writev_tap(PeerPort& port, const iovec* iov, int count, std::size_t frames);
+  // Returns 0 or the errno of the failure (not counted). In a light wake-up,
+  // mutes the tap for the TX thread before its first write.
+  int writev_tap(PeerPort& port, const iovec* iov, int count);
 
   core::Device& device_;
   UdpSocket& socket_;
@@ -86,9 +90,9 @@ class RxPath {
   GroCoalescer coalescer_;
   TsoSegmenter splitter_;              // a refused USO super-frame back into datagrams
   std::shared_ptr<PeerPort> pending_;  // whose frames the coalescer holds
-  // This wake-up's tap writes: frames written and the first few ports written to.
-  // A light wake-up (hold_replies called) forwards the replies of these ports.
-  std::size_t frames_written_ = 0;
+  // A light wake-up (hold_replies called): the first few ports it writes
+  // into, muted for the TX thread until their replies are forwarded.
+  bool holding_ = false;
   std::array<PeerPort*, 4> written_{};
   std::size_t written_count_ = 0;
   std::atomic<std::uint64_t> malformed_{0};

@@ -1,12 +1,14 @@
 #include "tx_path.hpp"
 
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <system_error>
 
 #include "core_endpoint.hpp"
 #include "segbridge/core/constants.hpp"
@@ -15,10 +17,21 @@
 
 namespace segbridge::daemon {
 
+namespace {
+
+int epoll_or_throw() {
+  int fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1 for the TX taps");
+  return fd;
+}
+
+}  // namespace
+
 TxPath::TxPath(core::Device& device, UdpSocket& socket, std::function<void()> attention)
     : device_(device),
       socket_(socket),
       attention_(std::move(attention)),
+      ready_(io_, epoll_or_throw()),
       out_(kBatchDatagrams, device.max_datagram_size()),
       send_(kBatchDatagrams),
       frame_(kVirtioNetHdrSize + 65536),
@@ -33,6 +46,7 @@ TxPath::~TxPath() {
 }
 
 void TxPath::start() {
+  wait();
   thread_ = std::thread([this] {
     ::pthread_setname_np(::pthread_self(), "sb-tx");
     auto guard = boost::asio::make_work_guard(io_);
@@ -45,45 +59,46 @@ void TxPath::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool TxPath::watch(int op, PeerPort& port, std::uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = &port;
+  if (::epoll_ctl(ready_.native_handle(), op, port.tap.fd(), &ev) == 0) return true;
+  // ENOENT: the TX thread no longer watches this tap (it failed, or the peer
+  // is being removed): nothing to mute or re-arm.
+  if (errno != ENOENT) log::error("tx: epoll_ctl on tap " + port.tap.name() + ": " + std::strerror(errno));
+  return false;
+}
+
 void TxPath::add_port(std::shared_ptr<PeerPort> port) {
   boost::asio::post(io_, [this, port = std::move(port)] {
-    int fd = ::dup(port->tap.fd());
-    if (fd < 0) {
-      log::error("tx: dup of tap " + port->tap.name() + " failed");
-      return;
-    }
-    auto w = std::make_shared<Watcher>(port, io_, fd);
     auto id = port->peer->id();
-    if (auto old = watchers_.find(id); old != watchers_.end()) {
-      old->second->live = false;
-      boost::system::error_code ec;
-      old->second->descriptor.close(ec);
-    }
-    watchers_[id] = w;
-    wait(w);
+    unwatch(id);
+    if (!watch(EPOLL_CTL_ADD, *port, EPOLLIN)) return;
+    watched_[id] = port;
   });
 }
 
 void TxPath::remove_port(core::PeerId id) {
-  boost::asio::post(io_, [this, id] {
-    auto it = watchers_.find(id);
-    if (it == watchers_.end()) return;
-    it->second->live = false;
-    boost::system::error_code ec;
-    it->second->descriptor.close(ec);  // cancels the pending wait
-    watchers_.erase(it);
+  boost::asio::post(io_, [this, id] { unwatch(id); });
+}
+
+void TxPath::unwatch(core::PeerId id) {
+  auto it = watched_.find(id);
+  if (it == watched_.end()) return;
+  // The port (and so its tap fd) stays alive until erased: DEL first.
+  ::epoll_ctl(ready_.native_handle(), EPOLL_CTL_DEL, it->second->tap.fd(), nullptr);
+  watched_.erase(it);
+}
+
+void TxPath::wait() {
+  ready_.async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec) return;
+    drain();
   });
 }
 
-void TxPath::wait(const std::shared_ptr<Watcher>& w) {
-  w->descriptor.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                           [this, w](const boost::system::error_code& ec) {
-                             if (ec || !w->live) return;
-                             drain(w);
-                           });
-}
-
-void TxPath::drain(const std::shared_ptr<Watcher>& w) {
+void TxPath::drain() {
   if (rx_holds_.load(std::memory_order_acquire)) {
     // The RX thread is writing requests whose replies it will send itself;
     // let it (yield: it may share this CPU). Bounded: then drain as usual.
@@ -92,37 +107,54 @@ void TxPath::drain(const std::shared_ptr<Watcher>& w) {
       std::this_thread::yield();
     }
   }
-  TapRead r;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    r = read_tap(*w->port, w->descriptor.native_handle(), kFramesPerWakeup);
-  }
-  if (r.failed) {
-    // EBADFD/EIO: the tap is gone (deleted by hand, or the peer is being
-    // removed). Stop watching it: its fd would stay "ready" forever.
-    if (w->live) {
-      log::error("tap " + w->port->tap.name() + ": read failed (" + std::strerror(r.error) +
-                 "); no longer forwarding from it (restart segbridged or re-add the peer)");
+  // Level-triggered: a tap left with frames is reported again by the next
+  // poll, so a wake-up the io_context missed while this ran loses nothing.
+  epoll_event ready[kReadyPerPoll];
+  int n = ::epoll_wait(ready_.native_handle(), ready, static_cast<int>(kReadyPerPoll), 0);
+  bool more = n == static_cast<int>(kReadyPerPoll);
+  for (int i = 0; i < n; ++i) {
+    auto* port = static_cast<PeerPort*>(ready[i].data.ptr);
+    // Only watched ports are in the set (removed from it before they are released).
+    auto id = port->peer->id();
+    TapRead r;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      r = read_tap(*port, port->tap.fd(), kFramesPerWakeup);
     }
-    w->live = false;
+    if (r.failed) {
+      // EBADFD/EIO: the tap is gone (deleted by hand, or the peer is being
+      // removed). Stop watching it: it would stay "ready" forever.
+      log::error("tap " + port->tap.name() + ": read failed (" + std::strerror(r.error) +
+                 "); no longer forwarding from it (restart segbridged or re-add the peer)");
+      unwatch(id);
+      continue;
+    }
+    if (!r.empty) more = true;
   }
-  if (!w->live) return;
-  if (r.empty) {
-    wait(w);
+  if (more) {
+    // Frames are still waiting: other work (port changes) gets a turn first.
+    boost::asio::post(io_, [this] { drain(); });
   } else {
-    // More frames are waiting: let the other taps have a turn first.
-    boost::asio::post(io_, [this, w] {
-      if (w->live) drain(w);
-    });
+    wait();
   }
 }
 
+void TxPath::mute(PeerPort& port) {
+  watch(EPOLL_CTL_MOD, port, 0);
+}
+
 void TxPath::forward_replies(PeerPort& port) {
-  std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
-  if (!lock.owns_lock()) return;  // the TX thread is at work: it will find them
-  // A failure is left for the TX thread to see, report and stop watching.
-  TapRead r = read_tap(port, port.tap.fd(), kRepliesPerCall);
-  if (r.frames) port.replies_inline.fetch_add(r.frames, std::memory_order_relaxed);
+  {
+    std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+    // Not owned: the TX thread is at work; re-arming below lets it find them.
+    if (lock.owns_lock()) {
+      // A failure is left for the TX thread to see, report and stop watching.
+      TapRead r = read_tap(port, port.tap.fd(), kRepliesPerCall);
+      if (r.frames) port.replies_inline.fetch_add(r.frames, std::memory_order_relaxed);
+    }
+  }
+  // Re-arm; if frames are left (or arrived since), epoll wakes the TX thread now.
+  watch(EPOLL_CTL_MOD, port, EPOLLIN);
 }
 
 TxPath::TapRead TxPath::read_tap(PeerPort& port, int fd, std::size_t max_frames) {

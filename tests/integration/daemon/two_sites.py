@@ -56,15 +56,34 @@ try:
         assert hh.mac("eth0") in neigh, "ARP did not learn the hub host's MAC: %r" % neigh
     sc.check("ARP + ping spoke host -> hub host", arp_ping)
 
+    def thread_wakeups(comm):
+        # Context switches of the daemon's thread named `comm`: one per wake-up (or preemption).
+        task = "/proc/%d/task" % hub.proc.pid
+        for t in os.listdir(task):
+            if open(os.path.join(task, t, "comm")).read().strip() == comm:
+                status = open(os.path.join(task, t, "status")).read()
+                return sum(int(l.split()[1]) for l in status.splitlines()
+                           if l.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")))
+        raise AssertionError("no thread named %s" % comm)
+
     def replies_inline():
         # The hub host's echo reply is in the hub's tap by the time the hub's
         # RX thread has written the request: the RX thread sends it at once
-        # instead of waking the TX thread (TxPath::forward_replies).
-        before = hub.peer_status("sitea")["replies_inline"]
+        # instead of waking the TX thread (TxPath::forward_replies), and the
+        # tap is muted for the TX thread meanwhile, so the reply wakes nobody.
+        st = hub.peer_status("sitea")
+        tx_before = thread_wakeups("sb-tx")
         sh.run("ping -c 20 -i 0.05 -W 2 %s" % hub.host_ip)
-        sent = hub.peer_status("sitea")["replies_inline"] - before
+        tx_woken = thread_wakeups("sb-tx") - tx_before
+        after = hub.peer_status("sitea")
+        sent = after["replies_inline"] - st["replies_inline"]
+        by_tx = after["tx_frames"] - st["tx_frames"] - sent  # ARP, neighbour discovery of the hub host
         assert sent >= 18, "only %d of 20 echo replies were sent by the RX thread" % sent
-    sc.check("light traffic: the RX thread sends the replies itself (replies_inline)", replies_inline)
+        # Before taps were muted, every reply also woke the TX thread (≥ 20).
+        assert tx_woken <= by_tx + 6, "the hub's TX thread was woken %d times during 20 pings (it sent %d frames)" % (
+            tx_woken, by_tx)
+    sc.check("light traffic: the RX thread sends the replies itself (replies_inline), the TX thread sleeps",
+             replies_inline)
 
     def broadcast_ping():
         # Hosts ignore broadcast echo by default; let the hub host answer.
