@@ -179,9 +179,10 @@ void RxPath::flush_coalesced() {
   if (!pending_) return;
   if (!coalescer_.empty()) {
     PeerPort& port = *pending_;
-    GroWriteResult r = write_coalesced(coalescer_, splitter_, [&](const iovec* iov, int count, std::size_t /*frames: counted by write_coalesced*/) {
-      return writev_tap(port, iov, count);
-    });
+    GroWriteResult r = write_coalesced(
+        coalescer_, splitter_, [&](const iovec* iov, int count, std::size_t /*frames: counted by write_coalesced*/) {
+          return writev_tap(port, iov, count);
+        });
     if (r.lost) port.tap_write_failed.fetch_add(r.lost, std::memory_order_relaxed);
     if (r.uso_refused) {
       port.rx_uso = false;

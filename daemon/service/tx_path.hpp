@@ -76,7 +76,6 @@ class TxPath {
   static constexpr std::size_t kReadyPerPoll = 32;
 
  private:
-
   struct TapRead {
     bool empty = false;   // the tap had no more frames (or failed)
     bool failed = false;  // read error other than EAGAIN (`error`)
