@@ -128,6 +128,29 @@ TEST(TsoSegmenter, Ipv6AndVlanTagged) {
   check_segments(b, true, seg, 1416, 9001);
 }
 
+TEST(Checksum, MatchesTheByteLoopForEveryLengthAlignmentAndStartingSum) {
+  // checksum_add sums native-order words and swaps once; it must agree with
+  // RFC 1071's big-endian byte loop (after folding) for any length, any
+  // alignment of the data and any partial sum carried in, including runs of
+  // 0xFF that exercise the end-around carry.
+  std::vector<std::uint8_t> d(3000);
+  std::uint32_t x = 12345;
+  auto next = [&x] {
+    x = x * 1103515245u + 12345u;
+    return x >> 8;
+  };
+  for (int round = 0; round < 2000; ++round) {
+    for (auto& b : d) b = static_cast<std::uint8_t>(round % 5 == 0 ? 0xFF : next());
+    const std::size_t from = next() % 16;
+    const std::size_t len = round < 100 ? static_cast<std::size_t>(round) : next() % 2900;
+    const std::uint32_t start = round % 3 == 0 ? 0 : next() * 7919u;
+    EXPECT_EQ(fold(checksum_add(start, d.data() + from, len)), fold(naive_sum(d, from, from + len, 0) + fold(start)))
+        << "round " << round << ", length " << len << ", offset " << from;
+  }
+  const std::vector<std::uint8_t> zeros(64, 0);
+  EXPECT_EQ(checksum_add(0, zeros.data(), zeros.size()), 0u) << "all-zero data sums to 0, not 0xFFFF";
+}
+
 TEST(TsoSegmenter, CompletesPartialChecksum) {
   // A UDP datagram whose checksum field holds only the pseudo-header sum.
   auto b = build(false, false, 0, 0);
