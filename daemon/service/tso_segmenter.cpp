@@ -64,9 +64,7 @@ std::uint32_t checksum_add(std::uint32_t sum, const std::uint8_t* data, std::siz
   std::uint64_t acc = a0 + a1 + a2 + a3;
   acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
   acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
-  std::uint32_t words = static_cast<std::uint32_t>(acc);
-  words = (words & 0xFFFF) + (words >> 16);
-  words = (words & 0xFFFF) + (words >> 16);
+  std::uint32_t words = checksum_fold(static_cast<std::uint32_t>(acc));
   if (!host_is_big_endian()) words = ((words & 0xFF) << 8) | (words >> 8);
   std::uint64_t total = std::uint64_t(sum) + words;
   if (i + 2 <= len) {
