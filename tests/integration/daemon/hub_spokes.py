@@ -140,12 +140,8 @@ try:
     sc.check("SIGHUP removing siteb: its tap goes, the others keep working", sighup_removes_peer)
 
     def thread_cpu_seconds(comm):
-        task = "/proc/%d/task" % hub.proc.pid
-        for t in os.listdir(task):
-            if open(os.path.join(task, t, "comm")).read().strip() == comm:
-                fields = open(os.path.join(task, t, "stat")).read().rsplit(")", 1)[1].split()
-                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        raise AssertionError("no thread named %s" % comm)
+        fields = hub.thread_proc(comm, "stat").rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def tap_deleted_by_hand():
         # The TX thread watches the taps level-triggered: a tap whose device

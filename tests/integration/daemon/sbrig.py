@@ -84,6 +84,14 @@ class Gateway:
         wait_until(lambda: self.peer_status(peer)["state"] == "established", timeout,
                    what="%s: peer %s established" % (self.name, peer))
 
+    def thread_proc(self, comm, name):
+        """/proc/<pid>/task/<tid>/<name> of the daemon's thread named `comm` (sb-tx, sb-rx)."""
+        task = "/proc/%d/task" % self.proc.pid
+        for t in os.listdir(task):
+            if open(os.path.join(task, t, "comm")).read().strip() == comm:
+                return open(os.path.join(task, t, name)).read()
+        raise AssertionError("%s: no thread named %s" % (self.name, comm))
+
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
         self.proc.popen.wait(5)

@@ -57,14 +57,9 @@ try:
     sc.check("ARP + ping spoke host -> hub host", arp_ping)
 
     def thread_wakeups(comm):
-        # Context switches of the daemon's thread named `comm`: one per wake-up (or preemption).
-        task = "/proc/%d/task" % hub.proc.pid
-        for t in os.listdir(task):
-            if open(os.path.join(task, t, "comm")).read().strip() == comm:
-                status = open(os.path.join(task, t, "status")).read()
-                return sum(int(l.split()[1]) for l in status.splitlines()
-                           if l.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")))
-        raise AssertionError("no thread named %s" % comm)
+        # Context switches of the hub's thread named `comm`: one per wake-up (or preemption).
+        return sum(int(l.split()[1]) for l in hub.thread_proc(comm, "status").splitlines()
+                   if l.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")))
 
     def replies_inline():
         # The hub host's echo reply is in the hub's tap by the time the hub's
